@@ -1,0 +1,8 @@
+"""`radio episodes list` and `radio feed url`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+feed_app = typer.Typer(no_args_is_help=True)

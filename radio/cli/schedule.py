@@ -1,0 +1,7 @@
+"""`radio schedule ...`: add, list, remove, pause, resume."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

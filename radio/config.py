@@ -1,0 +1,308 @@
+"""Typed settings: `config/radio.toml`, then `RADIO_*` environment variables.
+
+Nested sections map to TOML tables (`[llm]`) and to env names with a double
+underscore (`RADIO_LLM__MODEL_PATH`). Unknown keys are errors that name the key.
+Secrets (`SecretStr` fields) are refused in the TOML file: they come only from the
+environment or from a `*_file` path, and they never print.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = Path("config/radio.toml")
+EMBEDDED_BROKER_PORT = 18830
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _read_secret(value: SecretStr | None, file: Path | None) -> str | None:
+    if value is not None:
+        return value.get_secret_value()
+    if file is not None:
+        return file.read_text().strip()
+    return None
+
+
+class BusSettings(Section):
+    topic_prefix: str = Field("radio", description="Prefix of every topic on the bus.")
+    mqtt_version: Literal["auto", "5", "3.1.1"] = Field(
+        "auto", description="auto: MQTT v5 on a real broker, 3.1.1 on the embedded one."
+    )
+    embedded_port: int = Field(EMBEDDED_BROKER_PORT, description="Embedded broker port.")
+    password_file: Path | None = Field(None, description="Broker password, if not in the URL.")
+    heartbeat_s: float = Field(10.0, description="Seconds between status heartbeats.")
+    max_attempts: int = Field(3, description="Handler attempts before a message is failed.")
+
+
+class FetcherSettings(Section):
+    poll_interval_s: float = Field(3600.0, description="Seconds between polls of arXiv.")
+    max_per_day: int = Field(200, description="Cap on new papers fetched per day.")
+    min_request_interval_s: float = Field(3.0, description="arXiv asks for >= 3 s.")
+    max_pdf_bytes: int = Field(50_000_000, description="PDF download size cap.")
+    request_timeout_s: float = Field(60.0, description="Timeout of one HTTP request.")
+    max_backoff_s: float = Field(300.0, description="Cap of the retry back-off.")
+    rss_base_url: str = Field("https://rss.arxiv.org", description="Daily listing feeds.")
+    oai_base_url: str = Field("https://oaipmh.arxiv.org/oai", description="OAI-PMH endpoint.")
+    pdf_base_url: str = Field("https://arxiv.org", description="PDF host (/pdf/<id>).")
+
+
+class PdfSettings(Section):
+    page_width_px: int = Field(1280, description="Width of rendered page images.")
+    max_pages: int = Field(60, description="Pages rendered and parsed at most.")
+    max_bytes: int = Field(50_000_000, description="Larger PDFs are refused.")
+    timeout_s: float = Field(120.0, description="Wall-clock limit of one parse.")
+
+
+class SamplingSettings(Section):
+    temperature: float = 0.7
+    top_p: float = 0.9
+    min_p: float = 0.05
+    repeat_penalty: float = 1.15
+    max_tokens: int = 512
+    mirostat_mode: int = 0
+
+
+class LLMSettings(Section):
+    backend: Literal["llamacpp", "openai"] = Field("llamacpp", description="LLM backend.")
+    model_path: Path | None = Field(
+        None, description="GGUF file; default: the Qwen2.5-Coder-0.5B model assembled from PyPI."
+    )
+    n_ctx: int = Field(8192, description="Context window in tokens.")
+    n_threads: int = Field(2, description="CPU threads for llama.cpp.")
+    n_gpu_layers: int = Field(0, description="-1 puts every layer on the GPU (CUDA build).")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server.")
+    model: str = Field("default", description="Model name sent to the server.")
+    api_key: SecretStr | None = Field(None, description="API key (environment only).")
+    timeout_s: float = Field(300.0, description="Timeout of one request to the server.")
+    retries: int = Field(3, description="Retries of a failed request.")
+    summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=700)
+    dialogue: SamplingSettings = SamplingSettings(temperature=0.7, max_tokens=600)
+
+
+class EmbedderSettings(Section):
+    model_path: Path | None = Field(None, description="Default: all-MiniLM-L6-v2 from PyPI.")
+    batch_size: int = 32
+    interests: list[str] = Field(
+        default_factory=lambda: [
+            "large language models",
+            "retrieval-augmented generation",
+            "reinforcement learning",
+            "computer vision",
+        ],
+        description="Topics that rank papers for the shows.",
+    )
+
+
+class Host(Section):
+    name: str
+    persona: str
+    voice: str = Field(description="backend:voice, e.g. piper:joe or kokoro:jf_alpha.")
+
+
+class WriterSettings(Section):
+    hosts: list[Host] = Field(
+        default_factory=lambda: [
+            Host(name="Alex", persona="curious lead host who asks what a result means", voice="piper:joe"),
+            Host(name="Mira", persona="researcher who explains methods and numbers plainly",
+                 voice="kokoro:jf_alpha"),
+        ]
+    )
+    daily_length_s: int = 30 * 60
+    weekly_length_s: int = 45 * 60
+    discussion_count: int = Field(3, description="Top papers that get a full discussion.")
+    words_per_minute: int = 150
+    max_regenerations: int = 2
+
+
+class TTSSettings(Section):
+    sample_rate: int = 24000
+    fallback_voice: str = Field("flite:slt", description="Voice for lines a backend fails on.")
+    pause_between_speakers_s: float = 0.35
+    piper_model_path: Path | None = Field(None, description="Extra Piper voice (.onnx).")
+    kokoro_model_path: Path | None = None
+    kokoro_voices_path: Path | None = None
+
+
+class RecorderSettings(Section):
+    bitrate: str = "128k"
+    target_lufs: float = -16.0
+
+
+class FeedSettings(Section):
+    title: str = "Paper Radio"
+    description: str = "The newest AI papers on arXiv, read and discussed every day."
+    author: str = "Paper Radio"
+    language: str = "en"
+    public_url: str | None = Field(None, description="Base URL listeners use; default http_bind.")
+    keep_episodes: int = 100
+    keep_days: int = 90
+
+
+class PlayoutSettings(Section):
+    icecast_url: str | None = Field(None, description="icecast://host:port/mount (no password).")
+    icecast_password: SecretStr | None = None
+    icecast_password_file: Path | None = None
+    rtmp_url: str | None = Field(None, description="RTMP ingest without the stream key.")
+    rtmp_key: SecretStr | None = None
+    rtmp_key_file: Path | None = None
+    video_size: str = "1280x720"
+    video_fps: int = 30
+    video_bitrate: str = "2500k"
+    audio_bitrate: str = "128k"
+    crossfade_s: float = 0.3
+    show_pages_only_if_licensed: bool = True
+
+    def rtmp_stream_key(self) -> str | None:
+        return _read_secret(self.rtmp_key, self.rtmp_key_file)
+
+    def icecast_secret(self) -> str | None:
+        return _read_secret(self.icecast_password, self.icecast_password_file)
+
+
+class OBSSettings(Section):
+    url: str = Field("ws://127.0.0.1:4455", description="obs-websocket v5 address.")
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    def secret(self) -> str | None:
+        return _read_secret(self.password, self.password_file)
+
+
+class SchedulerSettings(Section):
+    timezone: str = "UTC"
+    buffer_ahead_s: int = Field(15 * 60, description="Voiced material kept ahead of the air.")
+    tick_s: float = 5.0
+
+
+class Settings(BaseSettings):
+    """Every setting of the station. Field names are stable: deployments rely on them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RADIO_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(Path("./data"), description="Root of every artifact and the DB.")
+    database_url: str | None = Field(None, description="Default: sqlite under data_dir.")
+    broker_url: SecretStr | None = Field(
+        None, description="mqtt://user:pass@host:1883; unset runs the embedded broker."
+    )
+    arxiv_base_url: str = Field("https://export.arxiv.org", description="arXiv API host.")
+    http_bind: str = Field("127.0.0.1:8000", description="Address of the station's HTTP server.")
+    categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["cs.AI", "cs.LG", "cs.CL", "cs.CV"],
+        description="arXiv categories to follow (env: comma-separated).",
+    )
+    log_level: str = "INFO"
+
+    bus: BusSettings = BusSettings()
+    fetcher: FetcherSettings = FetcherSettings()
+    pdf: PdfSettings = PdfSettings()
+    llm: LLMSettings = LLMSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
+    writer: WriterSettings = WriterSettings()
+    tts: TTSSettings = TTSSettings()
+    recorder: RecorderSettings = RecorderSettings()
+    feed: FeedSettings = FeedSettings()
+    playout: PlayoutSettings = PlayoutSettings()
+    obs: OBSSettings = OBSSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [c.strip() for c in value.split(",") if c.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = Path(os.environ.get("RADIO_CONFIG", DEFAULT_CONFIG))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            _refuse_secrets_in_file(path)
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "radio.sqlite3"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.broker_url is None
+
+    def broker(self) -> BrokerAddress:
+        if self.broker_url is None:
+            return BrokerAddress("127.0.0.1", self.bus.embedded_port, None, None, embedded=True)
+        parts = urlsplit(self.broker_url.get_secret_value())
+        if parts.scheme not in ("mqtt", "tcp", ""):
+            raise ValueError(f"broker_url: unsupported scheme {parts.scheme!r} (use mqtt://)")
+        password = parts.password
+        if password is None and self.bus.password_file is not None:
+            password = self.bus.password_file.read_text().strip()
+        return BrokerAddress(parts.hostname or "127.0.0.1", parts.port or 1883, parts.username,
+                             password, embedded=False)
+
+
+class BrokerAddress:
+    """Where the bus connects; `repr` hides the password."""
+
+    def __init__(self, host: str, port: int, username: str | None, password: str | None,
+                 *, embedded: bool) -> None:
+        self.host, self.port, self.username, self.password = host, port, username, password
+        self.embedded = embedded
+
+    def __repr__(self) -> str:
+        user = f"{self.username}:***@" if self.username else ""
+        return f"mqtt://{user}{self.host}:{self.port}"
+
+
+def _secret_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths += _secret_paths(annotation, (*prefix, name))
+        elif "SecretStr" in str(annotation):
+            paths.append((*prefix, name))
+    return paths
+
+
+def _refuse_secrets_in_file(path: Path) -> None:
+    data = tomllib.loads(path.read_text())
+    for secret in _secret_paths(Settings):
+        node: Any = data
+        for key in secret:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            key = ".".join(secret)
+            raise ValueError(f"{path}: secret {key!r} must come from the environment or a file")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

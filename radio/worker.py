@@ -1,0 +1,239 @@
+"""The worker runtime: subscribe, decode, deduplicate, handle, report.
+
+A worker subclasses `Worker`, declares what it `consumes` and `produces`, and writes
+one `handle(message)`. The runtime does the rest:
+
+- every received message is validated against its topic's model; a bad payload goes
+  to `errors` with the reason and the worker carries on;
+- every valid message is written to the store's inbox first, so a redelivered message
+  is recognised and skipped, and one left half-done by a crash is handled at restart;
+- a handler that raises is retried (up to `bus.max_attempts`), then the message is
+  failed, recorded and reported on `errors`; `PermanentError` fails it at once;
+- a retained `status/<worker>` heartbeat, with a last will that says `offline`;
+- `background()` runs beside the handler for workers with a clock (fetcher, scheduler,
+  playout); `commands/<worker>` reaches `on_command`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import traceback
+from dataclasses import dataclass
+from typing import ClassVar
+
+from radio import __version__
+from radio.artifacts import DataRoot
+from radio.bus import Bus, Subscription
+from radio.config import Settings
+from radio.messages import Command, ErrorReport, Message, WorkerStatus, parse, topic_of
+from radio.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class PermanentError(Exception):
+    """Bad input that no retry will fix (corrupt PDF, unknown id, ...)."""
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: Store
+    data: DataRoot
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Context:
+        data = DataRoot(settings.data_dir)
+        return cls(settings=settings, store=Store(settings.database_path), data=data)
+
+
+class Worker:
+    name: ClassVar[str]
+    consumes: ClassVar[tuple[type[Message], ...]] = ()
+    produces: ClassVar[tuple[type[Message], ...]] = ()
+    implemented: ClassVar[bool] = True
+
+    def __init__(self, ctx: Context, instance: str | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.store = ctx.store
+        self.data = ctx.data
+        self.instance = instance or socket.gethostname()
+        self.log = logging.getLogger(f"radio.{self.name}")
+        self.handled = 0
+        self.failed = 0
+        self.last_error: str | None = None
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._by_topic = {model.TOPIC: model for model in self.consumes}
+        subs = tuple(Subscription(model.TOPIC) for model in self.consumes)
+        subs += (Subscription(topic_of(Command, worker=self.name), shared=False),)
+        self.bus = Bus(
+            ctx.settings, f"{ctx.settings.bus.topic_prefix}-{self.name}-{self.instance}",
+            will=(self.status_topic, self._status("offline").to_json()),
+            subscriptions=subs, share_group=self.name,
+        )
+        self.bus.on_connect = self.publish_status
+
+    # --- what a worker overrides ---------------------------------------------------------
+
+    async def setup(self) -> None:
+        """Load models, open files; runs once before the first message."""
+
+    async def handle(self, message: Message) -> None:
+        raise NotImplementedError(f"{self.name} does not handle {type(message).__name__}")
+
+    async def background(self) -> None:
+        """A loop that runs beside the handler (a clock, a poller); return when done."""
+
+    async def on_command(self, command: Command) -> None:
+        self.log.warning("%s: unknown command %r", self.name, command.action)
+
+    async def teardown(self) -> None:
+        """Release what setup took."""
+
+    def status_detail(self) -> dict:
+        return {}
+
+    # --- what a worker calls -------------------------------------------------------------
+
+    async def publish(self, message: Message, *, retain: bool = False) -> None:
+        await self.bus.publish(message.TOPIC, message.to_json(), qos=1, retain=retain)
+
+    async def report_error(self, topic: str, key: str | None, reason: str,
+                           detail: str = "") -> None:
+        self.last_error = reason[:300]
+        self.store.record_failure(self.name, topic, key, reason, detail)
+        report = ErrorReport(worker=self.name, topic=topic, key=key, reason=reason,
+                             detail=detail[-4000:])
+        await self.publish(report)
+
+    # --- runtime -------------------------------------------------------------------------
+
+    @property
+    def status_topic(self) -> str:
+        return topic_of(WorkerStatus, worker=self.name) + f"/{self.instance}"
+
+    def _status(self, state: str) -> WorkerStatus:
+        return WorkerStatus(
+            worker=self.name, instance=self.instance, state=state, version=__version__,
+            backlog=self.store.backlog(self.name) + self._queue.qsize(),
+            handled=self.handled, failed=self.failed, last_error=self.last_error,
+            detail=self.status_detail(),
+        )
+
+    async def publish_status(self, state: str | None = None) -> None:
+        state = state or ("online" if self.implemented else "stub")
+        await self.bus.publish(self.status_topic, self._status(state).to_json(), retain=True)
+
+    async def run(self) -> None:
+        """Run until cancelled; leaves an `offline` status behind."""
+        if not self.implemented:
+            self.log.warning("%s is a stub: not implemented yet, it handles nothing", self.name)
+        await self.setup()
+        tasks = [
+            asyncio.create_task(self.bus.run(self._receive), name=f"{self.name}-bus"),
+            asyncio.create_task(self._handle_loop(), name=f"{self.name}-handler"),
+            asyncio.create_task(self._heartbeat(), name=f"{self.name}-heartbeat"),
+            asyncio.create_task(self.background(), name=f"{self.name}-background"),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self._say_offline()
+            await self.teardown()
+
+    async def _say_offline(self) -> None:
+        """Publish `offline` on a clean stop (the last will covers unclean ones)."""
+        if not self.bus.connected.is_set():
+            return
+        try:
+            async with asyncio.timeout(2):
+                await self.bus.publish(self.status_topic, self._status("offline").to_json(),
+                                       retain=True)
+        except (TimeoutError, Exception) as exc:  # a clean stop must not hang on the broker
+            self.log.debug("offline status not sent: %s", exc)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await self.bus.connected.wait()
+            await self.publish_status()
+            await asyncio.sleep(self.settings.bus.heartbeat_s)
+
+    async def _receive(self, topic: str, payload: bytes, retained: bool) -> None:
+        if topic == topic_of(Command, worker=self.name):
+            if not retained:
+                await self._command(payload)
+            return
+        model = self._by_topic.get(topic)
+        if model is None:
+            return
+        try:
+            message = parse(model, payload)
+        except ValueError as exc:
+            self.failed += 1
+            await self.report_error(topic, None, f"bad payload: {exc}"[:1000],
+                                    payload[:500].decode("utf-8", "replace"))
+            return
+        if self.store.inbox_receive(self.name, message.id, topic, payload):
+            await self._queue.put((topic, payload))
+        else:
+            self.log.debug("duplicate %s %s skipped", topic, message.id)
+
+    async def _command(self, payload: bytes) -> None:
+        try:
+            command = parse(Command, payload)
+        except ValueError as exc:
+            await self.report_error(topic_of(Command, worker=self.name), None, str(exc))
+            return
+        if command.action == "requeue":
+            count = self.store.inbox_requeue(self.name, command.args.get("id"))
+            self.log.info("requeued %d failed messages", count)
+            for row in self.store.inbox_pending(self.name):
+                await self._queue.put((row["topic"], row["payload"]))
+            return
+        await self.on_command(command)
+
+    async def _handle_loop(self) -> None:
+        # Work left pending by a crash or a stop comes first.
+        for row in self.store.inbox_pending(self.name):
+            await self._queue.put((row["topic"], row["payload"]))
+        while True:
+            topic, payload = await self._queue.get()
+            await self._handle_one(topic, payload)
+
+    async def _handle_one(self, topic: str, payload: bytes) -> None:
+        message = parse(self._by_topic[topic], payload)
+        attempts = self.settings.bus.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.handle(message)
+            except asyncio.CancelledError:
+                raise  # stays pending: handled again at restart
+            except Exception as exc:
+                permanent = isinstance(exc, PermanentError | NotImplementedError)
+                give_up = permanent or attempt == attempts
+                reason = f"{type(exc).__name__}: {exc}"
+                self.log.warning("%s %s attempt %d failed: %s", topic, message.id, attempt, reason)
+                if give_up:
+                    self.failed += 1
+                    self.store.inbox_finish(self.name, message.id, error=reason)
+                    await self.report_error(topic, _key_of(message), reason,
+                                            traceback.format_exc())
+                    return
+                await asyncio.sleep(min(2**attempt, 30))
+            else:
+                self.handled += 1
+                self.store.inbox_finish(self.name, message.id)
+                return
+
+
+def _key_of(message: Message) -> str:
+    for field in ("arxiv_id", "show_id"):
+        value = getattr(message, field, None)
+        if value:
+            return str(value)
+    return message.id
