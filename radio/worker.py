@@ -75,6 +75,7 @@ class Worker:
             subscriptions=subs, share_group=self.name,
         )
         self.bus.on_connect = self.publish_status
+        self.ready = asyncio.Event()
 
     # --- what a worker overrides ---------------------------------------------------------
 
@@ -124,21 +125,28 @@ class Worker:
         )
 
     async def publish_status(self, state: str | None = None) -> None:
-        state = state or ("online" if self.implemented else "stub")
+        if state is None:
+            state = "stub" if not self.implemented else "online" if self.ready.is_set() \
+                else "starting"
         await self.bus.publish(self.status_topic, self._status(state).to_json(), retain=True)
 
     async def run(self) -> None:
         """Run until cancelled; leaves an `offline` status behind."""
         if not self.implemented:
             self.log.warning("%s is a stub: not implemented yet, it handles nothing", self.name)
-        await self.setup()
+        # Connect first, so the station sees `starting` while models load.
         tasks = [
             asyncio.create_task(self.bus.run(self._receive), name=f"{self.name}-bus"),
-            asyncio.create_task(self._handle_loop(), name=f"{self.name}-handler"),
             asyncio.create_task(self._heartbeat(), name=f"{self.name}-heartbeat"),
-            asyncio.create_task(self.background(), name=f"{self.name}-background"),
         ]
         try:
+            await self.setup()
+            self.ready.set()
+            await self.publish_status()
+            tasks += [
+                asyncio.create_task(self._handle_loop(), name=f"{self.name}-handler"),
+                asyncio.create_task(self.background(), name=f"{self.name}-background"),
+            ]
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:

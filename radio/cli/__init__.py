@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from radio import __version__
-from radio.cli import episodes, papers, schedule, shows, station, stream
+from radio.cli import episodes, ingest, papers, schedule, search, shows, station, stream
 
 app = typer.Typer(help="Paper Radio: the newest AI papers on arXiv, on air 24/7.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 station.register(app)
+ingest.register(app)
+search.register(papers.app)
 app.add_typer(papers.app, name="papers", help="Papers in the store: add, list, show, search.")
 app.add_typer(schedule.app, name="schedule", help="The show schedule.")
 app.add_typer(shows.app, name="show", help="Shows: run one now, list, print a script.")

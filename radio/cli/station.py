@@ -38,13 +38,15 @@ def up(
 
 def worker(
     name: str = typer.Argument(..., help="fetcher, pdf, summarizer, embeddings, writer, "
-                               "scheduler, tts, recorder, playout, obs"),
+                               "scheduler, tts, recorder, playout, obs, or module:Class"),
     instance: str = typer.Option(None, help="Instance name (default: host name); give each "
                                  "extra instance on one host its own."),
 ) -> None:
     """Run one worker against the configured broker."""
-    if name not in workers.WORKERS:
-        fail(f"unknown worker {name!r}; known: {', '.join(workers.WORKERS)}")
+    try:
+        workers.load(name)
+    except (KeyError, ImportError, AttributeError) as exc:
+        fail(str(exc).strip("'\""))
     run(_serve([name], embedded=False, instance=instance))
 
 
@@ -91,7 +93,7 @@ def status(
     statuses = sorted((WorkerStatus.from_json(p) for p in found.values()),
                       key=lambda s: (s.worker, s.instance))
     if as_json:
-        console.print_json(json.dumps([s.model_dump(mode="json") for s in statuses]))
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in statuses]))
         return
     table = Table("worker", "instance", "state", "version", "backlog", "handled", "failed",
                   "last error", "seen")

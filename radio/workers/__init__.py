@@ -21,7 +21,13 @@ WORKERS: dict[str, str] = {
 
 
 def load(name: str) -> type[Worker]:
-    """The worker class called `name`; KeyError names the known ones."""
+    """The worker class called `name`, or one given as `package.module:Class`.
+
+    The import path form runs a worker that lives outside the station (a plugin, a test).
+    """
+    if ":" in name:
+        module_name, _, class_name = name.partition(":")
+        return getattr(importlib.import_module(module_name), class_name)
     if name not in WORKERS:
         raise KeyError(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")
     module = importlib.import_module(f"radio.workers.{name}")

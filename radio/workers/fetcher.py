@@ -1,16 +1,104 @@
-"""fetcher: Polls arXiv (API, RSS, OAI) politely and downloads new PDFs.
+"""fetcher: watches arXiv politely and downloads the PDFs of new papers.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes: nothing (it has a clock). Produces: `papers/fetched`.
+
+Every `fetcher.poll_interval_s` it reads the day's RSS listing of the configured
+categories, keeps what is new (or a new version of a paper already here), fills in
+dates from the API and the licence from OAI-PMH where the feed has none, downloads
+each PDF and publishes `PaperFetched`, at most `fetcher.max_per_day` a day. Commands:
+`fetch` with `{"ids": "2501.10120,astro-ph/0601001"}` fetches papers now; `poll` polls
+now. A paper that fails is marked failed with the reason and reported on `errors`;
+the loop goes on. All of this is in `radio.ingest`; this file is the clock around it.
 """
 
 from __future__ import annotations
 
-from radio.messages import PaperFetched
+import asyncio
+from datetime import UTC, datetime
+
+from radio.ingest.ingestor import Ingestor, Outcome
+from radio.messages import Command, PaperFetched
 from radio.worker import Worker
+
+POLL = None  # a request for a poll, beside lists of ids
 
 
 class FetcherWorker(Worker):
     name = "fetcher"
     consumes = ()
     produces = (PaperFetched,)
-    implemented = False
+
+    async def setup(self) -> None:
+        self.ingestor = Ingestor(self.settings, self.store, self.data)
+        self.requests: asyncio.Queue[list[str] | None] = asyncio.Queue()
+        self.polls = 0
+        self.last_poll: datetime | None = None
+
+    async def teardown(self) -> None:
+        await self.ingestor.aclose()
+
+    async def background(self) -> None:
+        await self._settle([Outcome(m.arxiv_id, message=m) for m in self.ingestor.unpublished()])
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
+        while True:
+            try:
+                request = await asyncio.wait_for(self.requests.get(),
+                                                 max(0.0, next_poll - loop.time()))
+            except TimeoutError:
+                request = POLL
+            try:
+                if request is POLL:
+                    next_poll = loop.time() + self.settings.fetcher.poll_interval_s
+                    await self._poll()
+                else:
+                    await self._settle(await self.ingestor.fetch_ids(request))
+            except Exception as exc:  # one bad round must not stop the clock
+                self.log.exception("fetcher round failed")
+                await self.report_error("fetcher", None, f"{type(exc).__name__}: {exc}")
+
+    async def on_command(self, command: Command) -> None:
+        if command.action == "poll":
+            self.requests.put_nowait(POLL)
+        elif command.action == "fetch":
+            ids = [i.strip() for i in command.args.get("ids", "").split(",") if i.strip()]
+            if not ids:
+                await self.report_error("commands/fetcher", None,
+                                        'fetch needs args {"ids": "id1,id2"}')
+                return
+            self.requests.put_nowait(ids)
+        else:
+            await super().on_command(command)
+
+    def status_detail(self) -> dict:
+        ingestor = getattr(self, "ingestor", None)
+        return {
+            "polls": getattr(self, "polls", 0),
+            "last_poll": self.last_poll.isoformat() if getattr(self, "last_poll", None) else None,
+            "fetched_today": ingestor.fetched_today() if ingestor else 0,
+            "arxiv_requests": ingestor.polite.sent if ingestor else 0,
+            "categories": self.settings.categories,
+        }
+
+    async def _poll(self) -> None:
+        self.polls += 1
+        self.last_poll = datetime.now(UTC)
+        try:
+            outcomes = await self.ingestor.poll()
+        except Exception as exc:
+            await self.report_error("fetcher/poll", None, f"poll of arXiv failed: {exc}")
+            return
+        self.log.info("poll: %d fetched, %d failed", sum(1 for o in outcomes if o.message),
+                      sum(1 for o in outcomes if o.error))
+        await self._settle(outcomes)
+
+    async def _settle(self, outcomes: list[Outcome]) -> None:
+        """Publish what was fetched; report what failed."""
+        for outcome in outcomes:
+            if outcome.message is not None:
+                await self.publish(outcome.message)
+                self.ingestor.mark_published(outcome.message)
+                self.handled += 1
+            elif outcome.error is not None:
+                self.failed += 1
+                await self.report_error(PaperFetched.TOPIC, outcome.key, outcome.error)

@@ -1,16 +1,195 @@
-"""tts: Voices a written script line by line with each host's voice.
+"""tts: voices a written script line by line, each host with their own voice.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes `shows/written` (ShowWritten), produces `audio/voiced` (SegmentVoiced), one per
+line, in order, as soon as that line is voiced: playout can start before the whole show
+is. Each line is normalized for its engine, synthesized in a thread, trimmed, levelled,
+resampled to `tts.sample_rate` mono with the pause that follows it, and written
+atomically to `shows/<show_id>/audio/NNNN.wav`, recorded in `segments`, then published.
+
+A line a voice fails on is retried with `tts.fallback_voice`; if that fails too the line
+becomes a pause and an error report: the show never stops on one line. A redelivered
+show re-voices nothing that is already on disk with the same speaker and text; it only
+re-publishes those segments (same ids, so downstream deduplicates them).
 """
 
 from __future__ import annotations
 
-from radio.messages import SegmentVoiced, ShowWritten
-from radio.worker import Worker
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from radio.backends.tts import NothingToSay, Voice, load_voice, say, validate_voices
+from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
+from radio.shows.script import Line, Script
+from radio.store import now_iso
+from radio.voices.audio import finish_line, write_audio
+from radio.worker import PermanentError, Worker
+
+
+@dataclass
+class Voiced:
+    """One line on disk, and what went wrong on the way, if anything."""
+
+    path: Path
+    duration_s: float
+    voice: str | None
+    problems: list[str] = field(default_factory=list)
 
 
 class TtsWorker(Worker):
     name = "tts"
     consumes = (ShowWritten,)
     produces = (SegmentVoiced,)
-    implemented = False
+
+    async def setup(self) -> None:
+        # An unknown voice is a configuration error: fail at start-up, not mid-show.
+        self.hosts = validate_voices(self.settings)
+        self.fallback = self.settings.tts.fallback_voice
+        self._voices: dict[str, Voice] = {}
+        self._lock = threading.Lock()
+        self.lines_voiced = 0
+        self.fallbacks = 0
+
+    async def background(self) -> None:
+        """Load the hosts' models before the first show asks for them."""
+        for name in dict.fromkeys([*self.hosts.values(), self.fallback]):
+            try:
+                await asyncio.to_thread(self._voice, name)
+            except Exception as exc:  # reported when a line needs it; the fallback covers
+                self.log.warning("voice %s does not load: %s", name, exc)
+
+    def status_detail(self) -> dict:
+        return {"voices": getattr(self, "hosts", {}), "fallback": self.settings.tts.fallback_voice,
+                "lines_voiced": getattr(self, "lines_voiced", 0),
+                "fallbacks": getattr(self, "fallbacks", 0)}
+
+    async def handle(self, message: Message) -> None:
+        assert isinstance(message, ShowWritten)
+        lines = self._read_script(message).lines
+        if not lines:
+            raise PermanentError(f"{message.show_id}: the script has no lines")
+        self._forget_beyond(message.show_id, len(lines))
+        for seq, line in enumerate(lines):
+            done = self._existing(message.show_id, seq, line)
+            if done is None:
+                pause = self._pause_after(lines, seq)
+                done = await asyncio.to_thread(self._voice_line, message.show_id, seq, line,
+                                               pause)
+                self._record(message.show_id, seq, line, done)
+                for problem in done.problems:
+                    await self.report_error(ShowWritten.TOPIC, f"{message.show_id}#{seq}",
+                                            problem)
+            await self.publish(self._segment(message.show_id, seq, len(lines), line, done))
+        self.store.execute(
+            "UPDATE shows SET status='voiced', updated_at=? WHERE show_id=? AND status IN "
+            "('requested', 'written')", (now_iso(), message.show_id))
+
+    # --- the script --------------------------------------------------------------------
+
+    def _read_script(self, message: ShowWritten) -> Script:
+        try:
+            path = self.data.verify(message.script)
+        except ValueError as exc:  # checksum mismatch: the script was rewritten since
+            raise PermanentError(f"{message.show_id}: {exc}") from exc
+        try:
+            return Script.model_validate_json(path.read_bytes())
+        except ValueError as exc:
+            raise PermanentError(f"{message.show_id}: bad script: {exc}"[:1000]) from exc
+
+    def _pause_after(self, lines: list[Line], seq: int) -> float:
+        tts = self.settings.tts
+        last = seq == len(lines) - 1
+        if last or lines[seq + 1].speaker != lines[seq].speaker:
+            return tts.pause_between_speakers_s
+        return tts.pause_same_speaker_s
+
+    # --- voicing (runs in a thread) ------------------------------------------------------
+
+    def _voice(self, name: str) -> Voice:
+        with self._lock:
+            if name not in self._voices:
+                self._voices[name] = load_voice(name, self.settings)
+            return self._voices[name]
+
+    def _synthesize(self, line: Line) -> tuple[np.ndarray, int, str | None, list[str]]:
+        """Audio for a line: the host's voice, else the fallback, else nothing."""
+        problems = []
+        wanted = self.hosts.get(line.speaker)
+        if wanted is None:
+            problems.append(f"speaker {line.speaker!r} has no voice; using {self.fallback}")
+        for name in dict.fromkeys([wanted or self.fallback, self.fallback]):
+            try:
+                audio, rate = say(self._voice(name), line.text)
+                return audio, rate, name, problems
+            except NothingToSay:
+                return np.zeros(0, np.float32), self.settings.tts.sample_rate, None, problems
+            except Exception as exc:
+                problems.append(f"{name} failed on a line: {type(exc).__name__}: {exc}"[:500])
+                self.log.warning("%s", problems[-1])
+        return np.zeros(0, np.float32), self.settings.tts.sample_rate, None, problems
+
+    def _voice_line(self, show_id: str, seq: int, line: Line, pause_s: float) -> Voiced:
+        audio, rate, voice, problems = self._synthesize(line)
+        tts = self.settings.tts
+        audio = finish_line(audio, rate, tts.sample_rate, pause_s)
+        path = self._audio_path(show_id, seq)
+        write_audio(path, audio, tts.sample_rate, tts.audio_format)
+        self.lines_voiced += 1
+        self.fallbacks += voice not in (self.hosts.get(line.speaker), None)
+        return Voiced(path, audio.size / tts.sample_rate, voice, problems)
+
+    def _audio_path(self, show_id: str, seq: int) -> Path:
+        suffix = self.settings.tts.audio_format
+        return self.data.show_dir(show_id) / "audio" / f"{seq:04d}.{suffix}"
+
+    # --- the store ---------------------------------------------------------------------
+
+    def _existing(self, show_id: str, seq: int, line: Line) -> Voiced | None:
+        """The line's segment if it is already voiced, with this speaker and text."""
+        row = self.store.one("SELECT speaker, text, audio_path, duration_s FROM segments "
+                             "WHERE show_id=? AND seq=?", (show_id, seq))
+        if row is None or row["audio_path"] is None or row["duration_s"] is None:
+            return None
+        path = self.data.resolve(row["audio_path"])
+        if (row["speaker"], row["text"]) != (line.speaker, line.text) or not path.is_file():
+            return None
+        if path != self._audio_path(show_id, seq):  # the format setting changed
+            return None
+        return Voiced(path, row["duration_s"], None)
+
+    def _record(self, show_id: str, seq: int, line: Line, done: Voiced) -> None:
+        artifact = self.data.artifact(done.path)
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, "
+                "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO UPDATE "
+                "SET speaker=excluded.speaker, text=excluded.text, paper_id=excluded.paper_id, "
+                "audio_path=excluded.audio_path, duration_s=excluded.duration_s",
+                (show_id, seq, line.speaker, line.text, line.paper_id, artifact.path,
+                 done.duration_s))
+            db.execute(
+                "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, created_at)"
+                " VALUES (?, ?, ?, 'segment', ?, ?)",
+                (artifact.path, artifact.sha256, artifact.bytes, show_id, now_iso()))
+
+    def _forget_beyond(self, show_id: str, total: int) -> None:
+        """A rewritten, shorter script leaves no stale lines behind."""
+        rows = self.store.query("SELECT audio_path FROM segments WHERE show_id=? AND seq>=?",
+                                (show_id, total))
+        for row in rows:
+            if row["audio_path"]:
+                self.data.resolve(row["audio_path"]).unlink(missing_ok=True)
+        if rows:
+            self.store.execute("DELETE FROM segments WHERE show_id=? AND seq>=?",
+                               (show_id, total))
+
+    def _segment(self, show_id: str, seq: int, total: int, line: Line,
+                 done: Voiced) -> SegmentVoiced:
+        audio: Artifact = self.data.artifact(done.path)
+        return SegmentVoiced(
+            show_id=show_id, seq=seq, total=total, audio=audio, duration_s=done.duration_s,
+            speaker=line.speaker, text=line.text, paper_id=line.paper_id,
+            section=line.section, last=seq == total - 1)

@@ -1,0 +1,1 @@
+"""Backends behind small interfaces: LLM, embedder, TTS, ..."""

@@ -1,0 +1,1 @@
+"""Getting papers in: polite HTTP to arXiv, its API/RSS/OAI sources, PDF downloads."""

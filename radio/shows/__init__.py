@@ -1,0 +1,1 @@
+"""Shows: programming, writing and checking the station's programmes."""

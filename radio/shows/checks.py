@@ -1,0 +1,142 @@
+"""Checks a written segment must pass before it goes to the voices.
+
+Small models invent facts, mix up hosts, repeat themselves and copy the abstract; each
+check here names one of those failures in words, so a failed segment can be regenerated
+(and the reason logged) or replaced by the extractive fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from radio.shows.script import Line, Script, count_words
+from radio.understanding.grounding import GroundingReport, Source, check_grounding
+
+_MARKUP = re.compile(
+    r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|ai)\b|arxiv\.org|[<>{}\[\]\\$#|`~^]|\*\*|__")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_SPEAKER_PREFIX = re.compile(r"^\s*([A-Z][\w .'-]{0,30}):\s+")
+COPY_NGRAM = 8
+COPY_SHARE = 0.5
+
+
+@dataclass
+class SegmentCheck:
+    """What a segment is checked against."""
+
+    hosts: list[str]
+    budget_words: float
+    tolerance: float
+    source: Source
+    allowed: list[str] = field(default_factory=list)
+    abstract: str = ""
+    alternate: bool = True
+    seen: set[str] = field(default_factory=set)  # lines already in the show
+
+
+def clean_text(text: str, hosts: list[str]) -> str:
+    """Tidy what a model writes and voices would stumble on (not a check: a repair)."""
+    text = _EMPHASIS.sub("", " ".join(text.split())).strip().strip('"“”').strip()
+    prefix = _SPEAKER_PREFIX.match(text)
+    if prefix and prefix.group(1) in hosts:
+        text = text[prefix.end():]
+    return text
+
+
+def fingerprint(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def copies(text: str, original: str) -> bool:
+    """Half or more of the line's 8-word runs occur verbatim in `original`."""
+    words = fingerprint(text).split()
+    if len(words) < COPY_NGRAM or not original:
+        return False
+    mine = _ngrams(words, COPY_NGRAM)
+    theirs = _ngrams(fingerprint(original).split(), COPY_NGRAM)
+    return len(mine & theirs) / len(mine) >= COPY_SHARE
+
+
+def check_speakers(lines: list[Line], spec: SegmentCheck) -> list[str]:
+    problems = [f"line {n}: speaker {line.speaker!r} is not a host"
+                for n, line in enumerate(lines, 1) if line.speaker not in spec.hosts]
+    if spec.alternate:
+        problems += [f"line {n}: {line.speaker} speaks twice in a row"
+                     for n, (prev, line) in enumerate(zip(lines, lines[1:], strict=False), 2)
+                     if prev.speaker == line.speaker]
+    return problems
+
+
+def check_length(lines: list[Line], spec: SegmentCheck) -> list[str]:
+    words = sum(count_words(line.text) for line in lines)
+    low, high = spec.budget_words * (1 - spec.tolerance), spec.budget_words * (1 + spec.tolerance)
+    if not low <= words <= high:
+        return [f"{words} words, budget {spec.budget_words:.0f} (allowed {low:.0f}-{high:.0f})"]
+    return []
+
+
+def check_repeats(lines: list[Line], spec: SegmentCheck) -> list[str]:
+    problems: list[str] = []
+    earlier: list[str] = []
+    for n, line in enumerate(lines, 1):
+        mark = fingerprint(line.text)
+        if not mark:
+            problems.append(f"line {n} is empty")
+        elif mark in spec.seen or any(SequenceMatcher(None, mark, e).ratio() > 0.85
+                                      for e in earlier):
+            problems.append(f"line {n} repeats an earlier line")
+        earlier.append(mark)
+    return problems
+
+
+def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -> list[str]:
+    problems: list[str] = []
+    for n, line in enumerate(lines, 1):
+        markup = _MARKUP.search(line.text)
+        if markup:
+            problems.append(f"line {n}: URL or markup {markup.group()!r}")
+        if copy_check and copies(line.text, spec.abstract):
+            problems.append(f"line {n} copies the abstract")
+    return problems
+
+
+def check_grounded(lines: list[Line], spec: SegmentCheck) -> tuple[list[str], GroundingReport]:
+    report = check_grounding([line.text for line in lines], spec.source,
+                             allowed=spec.allowed)
+    problems = [f"line {n + 1}: not in the paper: {', '.join(v.unsupported[:5])}"
+                for n, v in enumerate(report.lines) if not v.ok]
+    return problems, report
+
+
+def check_segment(lines: list[Line], spec: SegmentCheck, *, copy_check: bool = True,
+                  ) -> tuple[list[str], GroundingReport]:
+    """Every problem of a segment (empty: it may air), and its grounding report."""
+    if not lines:
+        return ["no lines"], GroundingReport(lines=[], rate=0.0)
+    problems = (check_speakers(lines, spec) + check_length(lines, spec)
+                + check_repeats(lines, spec) + check_text(lines, spec, copy_check))
+    grounding_problems, report = check_grounded(lines, spec)
+    return problems + grounding_problems, report
+
+
+def check_show(script: Script, hosts: list[str], tolerance: float, length_s: float) -> list[str]:
+    """Whole-show checks: enough voices, the length, and no line said twice."""
+    problems: list[str] = []
+    speakers = {line.speaker for line in script.lines}
+    if len(speakers) < 2:
+        problems.append(f"only {len(speakers)} speaker(s)")
+    problems += [f"unknown speaker {s!r}" for s in sorted(speakers - set(hosts))]
+    low, high = length_s * (1 - tolerance), length_s * (1 + tolerance)
+    if not low <= script.estimated_s <= high:
+        problems.append(f"{script.estimated_s:.0f} s long, budget {length_s:.0f} s "
+                        f"(allowed {low:.0f}-{high:.0f})")
+    marks = [fingerprint(line.text) for line in script.lines]
+    problems += [f"line repeated: {mark[:60]!r}" for mark in sorted(set(marks))
+                 if marks.count(mark) > 1]
+    return problems

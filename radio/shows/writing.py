@@ -1,0 +1,410 @@
+"""Writing a show: one segment at a time, under a schema, checked, with a fallback.
+
+For each slot of the rundown the writer plans the lines (who speaks, in what role, how many
+words), renders the slot's prompt template with the paper's summary and retrieved passages
+as delimited data, and asks the LLM for JSON whose schema fixes the number of lines, each
+line's speaker and its length in characters. The result must pass `checks`; a failing
+segment is written again (told what went wrong) up to `writer.max_regenerations` times,
+then replaced by an extractive segment from the paper's own words, so a show always
+completes, also when the LLM is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from radio.artifacts import DataRoot
+from radio.backends.llm import LLM, LLMError, chat_json
+from radio.config import Host, Settings
+from radio.messages import ShowRequested
+from radio.shows import extractive
+from radio.shows.checks import SegmentCheck, check_segment, check_show, clean_text, fingerprint
+from radio.shows.programme import Paper, Ranker, plan_show
+from radio.shows.script import Line, Rundown, Script, Segment, Slot
+from radio.store import Store
+from radio.understanding.grounding import Source
+from radio.understanding.prompts import PROMPTS_DIR, as_data
+from radio.understanding.summarize import Chunk, chunk_text
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_WORD = 6.0  # spoken English about papers, spaces included
+LINE_SLACK = (0.8, 1.25)  # the schema's bounds on a line's characters, around its target
+PASSAGES = 2
+TEMPLATES = {"intro": "show_intro.j2", "discussion": "show_paper.j2",
+             "headline": "show_headline.j2", "revision": "show_headline.j2",
+             "transition": "show_transition.j2", "theme": "show_theme.j2",
+             "outro": "show_outro.j2"}
+# What each expert line of a discussion covers, most wanted first, and the question before it.
+EXPERT_PRIORITY = ["idea", "results", "method", "limits"]
+EXPERT_ORDER = ["idea", "method", "results", "limits", "detail"]
+ASK = {"method": "ask_how", "results": "ask_evidence", "limits": "ask_limits",
+       "detail": "ask_detail", "idea": "ask_detail"}
+ROLE_WEIGHT = {"open": 1.0, "close": 0.8, "welcome": 1.0, "preview": 1.0, "recap": 1.0,
+               "goodbye": 0.8, "bridge": 1.0, "headline": 1.2, "react": 0.8, "revision": 1.0,
+               "changed": 1.0, "theme_open": 1.0, "theme_ask": 0.6}
+SECTION_OF_ROLE = {"idea": "problem", "method": "method", "results": "results",
+                   "limits": "limits"}
+
+
+@dataclass
+class LinePlan:
+    speaker: str
+    to: str
+    role: str
+    words: int
+
+
+@dataclass
+class Material:
+    """What a slot is written from, and what its lines are checked against."""
+
+    context: dict
+    source: Source
+    allowed: list[str]
+    abstract: str = ""
+    sentences: list[str] = field(default_factory=list)  # for the extractive fallback
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+@cache
+def _environment(extra_dir: str | None) -> jinja2.Environment:
+    dirs = [extra_dir, str(PROMPTS_DIR)] if extra_dir else [str(PROMPTS_DIR)]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs),
+                             undefined=jinja2.StrictUndefined, autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["data"] = as_data
+    return env
+
+
+def render(settings: Settings, template: str, **context: object) -> str:
+    extra = settings.writer.prompts_dir
+    return _environment(str(extra) if extra else None).get_template(template) \
+        .render(**context).strip()
+
+
+# --- line plans and schemas ----------------------------------------------------------------
+
+
+def _words_for(roles: list[str], budget_words: float) -> list[int]:
+    weights = [ROLE_WEIGHT.get(r, 0.55 if r.startswith("ask") else 1.35) for r in roles]
+    return [max(6, round(budget_words * w / sum(weights))) for w in weights]
+
+
+def _discussion_roles(slot: Slot, budget_words: float) -> list[str]:
+    """Lead and expert alternate; part 1 opens, the last part closes."""
+    n = max(3, round(budget_words / 34))
+    last = slot.part == slot.parts
+    if last and n % 2 == 0:
+        n += 1  # ends with the lead's closing line
+    if not last and n % 2 == 1:
+        n += 1  # ends with the expert, so the next part starts with the lead
+    experts = n // 2
+    if slot.parts == 1:
+        picked = (EXPERT_PRIORITY + ["detail"] * experts)[:experts]
+    else:  # spread the aspects over the parts, in their natural order
+        order = EXPERT_ORDER[:4] + ["detail"] * (experts * slot.parts)
+        picked = order[(slot.part - 1) * experts:slot.part * experts]
+    expert_roles = sorted(picked, key=EXPERT_ORDER.index)
+    roles: list[str] = []
+    for i, role in enumerate(expert_roles):
+        roles.append("open" if i == 0 and slot.part == 1 else ASK[role])
+        roles.append(role)
+    if last:
+        roles.append("close")
+    return roles
+
+
+def _theme_roles(budget_words: float, has_links: bool) -> list[str]:
+    n = max(5, round(budget_words / 34) | 1)
+    middle = []
+    for i in range((n - 3) // 2):
+        middle += ["theme_ask", "theme_link" if has_links and i % 2 else "theme_paper"]
+    return ["theme_open", "theme_paper", *middle, "close"]
+
+
+def plan_lines(slot: Slot, hosts: list[Host], wpm: int, item_index: int = 0,
+               *, has_earlier: bool = False, has_links: bool = False) -> list[LinePlan]:
+    """Who says what in a slot: roles, speakers and words per line."""
+    names = [h.name for h in hosts]
+    lead, expert = names[0], names[1]
+    reader = names[2] if len(names) > 2 else names[item_index % 2]
+    budget = slot.budget_s * wpm / 60
+    if slot.kind == "discussion":
+        roles = _discussion_roles(slot, budget)
+    elif slot.kind == "theme":
+        roles = _theme_roles(budget, has_links)
+    elif slot.kind == "headline":
+        roles = ["headline", "react"][: 1 if budget <= 45 else 2]
+    elif slot.kind == "revision":
+        roles = ["revision", "changed"] if has_earlier and budget > 30 else ["revision"]
+    else:
+        roles = {"intro": ["welcome", "preview"], "outro": ["recap", "goodbye"],
+                 "transition": ["bridge"]}[slot.kind]
+    speakers = {"headline": reader, "revision": reader, "preview": expert, "recap": expert,
+                "react": lead if reader != lead else expert,
+                "changed": lead if reader != lead else expert}
+    plans: list[LinePlan] = []
+    for n, (role, words) in enumerate(zip(roles, _words_for(roles, budget), strict=True)):
+        if slot.kind in ("discussion", "theme"):
+            speaker = lead if n % 2 == 0 else expert
+        else:
+            speaker = speakers.get(role, lead)
+        other = expert if speaker != expert else lead
+        plans.append(LinePlan(speaker=speaker, to=other, role=role, words=words))
+    return plans
+
+
+def segment_schema(plan: list[LinePlan]) -> dict:
+    """JSON schema that fixes the lines: their number, speakers and length in characters."""
+    items = [{
+        "type": "object",
+        "properties": {
+            "speaker": {"const": line.speaker},
+            "text": {"type": "string",
+                     "minLength": int(line.words * CHARS_PER_WORD * LINE_SLACK[0]),
+                     "maxLength": int(line.words * CHARS_PER_WORD * LINE_SLACK[1])},
+        },
+        "required": ["speaker", "text"], "additionalProperties": False,
+    } for line in plan]
+    return {"type": "object",
+            "properties": {"lines": {"type": "array", "prefixItems": items, "items": False,
+                                     "minItems": len(items), "maxItems": len(items)}},
+            "required": ["lines"], "additionalProperties": False}
+
+
+# --- material: what each slot is written from ----------------------------------------------
+
+
+def paper_text(store: Store, data: DataRoot, arxiv_id: str) -> str:
+    """The paper's extracted text, if the pdf stage left one."""
+    rows = store.query("SELECT path FROM artifacts WHERE owner=? AND kind LIKE '%text%' "
+                       "ORDER BY created_at DESC", (arxiv_id,))
+    candidates = [data.resolve(r[0]) for r in rows]
+    candidates.append(data.paper_dir(arxiv_id) / "text.txt")
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(errors="replace")
+    return ""
+
+
+def _query_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z0-9-]{3,}", text.lower())}
+
+
+def retrieve(text: str, query: str, count: int = PASSAGES) -> list[Chunk]:
+    """The paper's passages that share most words with the query (numbers weigh extra)."""
+    chunks = chunk_text(text)[:400]
+    wanted = _query_words(query)
+    if not chunks or not wanted:
+        return []
+
+    def score(chunk: Chunk) -> float:
+        words = _query_words(chunk.text)
+        return len(words & wanted) / (len(words) ** 0.5 + 1) + 0.2 * bool(
+            re.search(r"\d+\.\d+|\d+%", chunk.text))
+
+    best = sorted(chunks, key=score, reverse=True)[:count]
+    return sorted(best, key=lambda c: c.index)
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
+
+
+def summary_text(summary: dict | None) -> str:
+    if not summary:
+        return ""
+    deep = summary.get("deep", {})
+    parts = [summary.get("hook", ""), summary.get("short", ""), *deep.values(),
+             *summary.get("key_points", [])]
+    return " ".join(p for p in parts if isinstance(p, str))
+
+
+class ShowWriter:
+    """Writes one requested show into a Script; the LLM may be None (extractive only)."""
+
+    def __init__(self, settings: Settings, store: Store, data: DataRoot, llm: LLM | None,
+                 ranker: Ranker | None = None) -> None:
+        self.settings, self.store, self.data, self.llm = settings, store, data, llm
+        self.ranker = ranker or Ranker(settings)
+        self.hosts = settings.writer.hosts
+        if len(self.hosts) < 2:
+            raise ValueError("writer.hosts: a show needs at least two hosts")
+        self.names = [h.name for h in self.hosts]
+        self.station = settings.feed.title
+        self._llm_failures = 0
+
+    # --- the show ------------------------------------------------------------------------
+
+    def write(self, request: ShowRequested) -> Script:
+        started = time.monotonic()
+        rundown, papers = plan_show(self.store, request, self.settings, self.ranker)
+        segments: list[Segment] = []
+        seen: set[str] = set()
+        headlines = 0
+        for slot in rundown.slots:
+            previous = segments[-1].slot.title if segments else None
+            segment = self.write_slot(slot, rundown, papers, seen, previous, headlines)
+            headlines += slot.kind in ("headline", "revision")
+            seen |= {fingerprint(line.text) for line in segment.lines}
+            segments.append(segment)
+            log.info("%s: %s %r by %s (%d attempts%s)", request.show_id, slot.kind,
+                     slot.title[:50], segment.source, segment.attempts,
+                     f"; {len(segment.problems)} problems" if segment.problems else "")
+        script = Script(show_id=request.show_id, kind=request.kind, title=rundown.title,
+                        date=request.date, model=self.llm.name if self.llm else "none",
+                        words_per_minute=self.settings.writer.words_per_minute,
+                        rundown=rundown, segments=segments,
+                        writing_s=round(time.monotonic() - started, 1))
+        script.problems = check_show(script, self.names, self.settings.writer.length_tolerance,
+                                     request.length_s)
+        return script
+
+    # --- one segment ---------------------------------------------------------------------
+
+    def write_slot(self, slot: Slot, rundown: Rundown, papers: dict[str, Paper],
+                   seen: set[str], previous: str | None, item_index: int = 0) -> Segment:
+        paper = papers.get(slot.paper_ids[0]) if slot.paper_ids and slot.kind in (
+            "discussion", "headline", "revision") else None
+        material = self.material(slot, rundown, papers, paper, previous)
+        plan = plan_lines(slot, self.hosts, self.settings.writer.words_per_minute, item_index,
+                          has_earlier=bool(paper and paper.earlier),
+                          has_links=bool(material.context.get("links")))
+        spec = SegmentCheck(
+            hosts=self.names, budget_words=sum(p.words for p in plan),
+            tolerance=self.settings.writer.segment_tolerance, source=material.source,
+            allowed=material.allowed, abstract=material.abstract, seen=seen)
+        problems: list[str] = []
+        avoid: list[str] = []
+        attempts = 0
+        while self._llm_usable() and attempts <= self.settings.writer.max_regenerations:
+            attempts += 1
+            try:
+                lines = self.generate(slot, plan, material, avoid, paper)
+            except LLMError as exc:
+                self._llm_failures += 1
+                problems.append(f"attempt {attempts}: LLM failed: {exc}"[:300])
+                break
+            self._llm_failures = 0
+            found, report = check_segment(lines, spec)
+            if not found:
+                return Segment(slot=slot, lines=lines, source="llm", attempts=attempts,
+                               problems=problems, grounding_rate=report.rate)
+            problems += [f"attempt {attempts}: {p}" for p in found]
+            avoid = found[:6]
+        lines, source = self.fallback(slot, plan, material, paper, spec)
+        _, report = check_segment(lines, spec, copy_check=False)
+        return Segment(slot=slot, lines=lines, source=source, attempts=attempts,
+                       problems=problems, grounding_rate=report.rate)
+
+    def _llm_usable(self) -> bool:
+        # Two LLM errors in a row (server down, model broken): the rest of the show is
+        # written without it rather than waiting out every retry.
+        return self.llm is not None and self._llm_failures < 2
+
+    def generate(self, slot: Slot, plan: list[LinePlan], material: Material,
+                 avoid: list[str], paper: Paper | None) -> list[Line]:
+        assert self.llm is not None
+        system = render(self.settings, "show_system.j2", station=self.station, hosts=self.hosts)
+        user = render(self.settings, TEMPLATES[slot.kind], lines=plan, avoid=avoid,
+                      **material.context)
+        chars = sum(p.words for p in plan) * CHARS_PER_WORD * LINE_SLACK[1]
+        sampling = self.settings.llm.dialogue.model_copy(
+            update={"max_tokens": int(chars / 3 + 20 * len(plan) + 40)})
+        data = chat_json(self.llm, [{"role": "system", "content": system},
+                                    {"role": "user", "content": user}],
+                         sampling=sampling, schema=segment_schema(plan), attempts=2)
+        return [Line(speaker=str(item.get("speaker", "")),
+                     text=clean_text(str(item.get("text", "")), self.names),
+                     paper_id=paper.arxiv_id if paper else None,
+                     section=SECTION_OF_ROLE.get(p.role))
+                for p, item in zip(plan, data["lines"], strict=False)]
+
+    def fallback(self, slot: Slot, plan: list[LinePlan], material: Material,
+                 paper: Paper | None, spec: SegmentCheck) -> tuple[list[Line], str]:
+        if paper is None or slot.kind == "theme" and not material.sentences:
+            return extractive.template_lines(slot, plan, material.context, self.station), \
+                "template"
+        return extractive.paper_lines(slot, plan, material.sentences, paper,
+                                      spec.budget_words, spec.tolerance, spec.seen), "extractive"
+
+    # --- material ------------------------------------------------------------------------
+
+    def material(self, slot: Slot, rundown: Rundown, papers: dict[str, Paper],
+                 paper: Paper | None, previous: str | None) -> Material:
+        allowed = [*self.names, *self.station.split(), *rundown.title.replace(",", "").split()]
+        if paper is not None:
+            return self._paper_material(slot, paper, previous, allowed)
+        if slot.kind == "theme":
+            return self._theme_material(slot, papers, allowed)
+        return self._show_material(slot, rundown, papers, allowed)
+
+    def _paper_material(self, slot: Slot, paper: Paper, previous: str | None,
+                        allowed: list[str]) -> Material:
+        summary = paper.summary
+        passages: list[Chunk] = []
+        if slot.kind == "discussion":
+            query = f"{slot.focus or ''} {summary_text(summary) or paper.abstract}"
+            passages = retrieve(paper_text(self.store, self.data, paper.arxiv_id), query)
+        context = {"paper": paper, "summary": summary, "passages": passages,
+                   "focus": slot.focus, "previous": previous if slot.part > 1 else None,
+                   "earlier": paper.earlier}
+        earlier = summary_text(paper.earlier)
+        source = "\n".join([paper.title, ", ".join(paper.authors), paper.abstract,
+                            summary_text(summary), earlier, f"version {paper.version}",
+                            paper.arxiv_id, *(p.text for p in passages)])
+        pool = sentences_of(summary_text(summary)) + sentences_of(paper.abstract)
+        for chunk in passages:
+            pool += sentences_of(chunk.text)
+        return Material(context=context, source=Source(source), allowed=allowed,
+                        abstract=paper.abstract, sentences=pool)
+
+    def _theme_material(self, slot: Slot, papers: dict[str, Paper],
+                        allowed: list[str]) -> Material:
+        members = [papers[a] for a in slot.paper_ids if a in papers]
+        items = [{"title": p.title, "summary": (p.summary or {}).get("short") or p.abstract}
+                 for p in members]
+        ids = set(slot.paper_ids)
+        links = [{"a": p.title, "b": papers[r].title} for p in members for r in p.related
+                 if r in ids and p.arxiv_id < r]
+        context = {"theme": slot.focus or slot.title, "papers": items, "links": links}
+        source = "\n".join([slot.focus or "", *(f"{i['title']}\n{i['summary']}" for i in items),
+                            str(len(items))])
+        pool = [s for i in items for s in [f"{i['title']}.", *sentences_of(i["summary"])[:2]]]
+        return Material(context=context, source=Source(source), allowed=allowed,
+                        abstract=" ".join(p.abstract for p in members), sentences=pool)
+
+    def _show_material(self, slot: Slot, rundown: Rundown, papers: dict[str, Paper],
+                       allowed: list[str]) -> Material:
+        day = date.fromisoformat(rundown.date)
+        spoken_date = f"{day:%A}, {day.day} {day:%B %Y}"
+        covered = [papers[a] for a in rundown.paper_ids if a in papers]
+        items = [s.title for s in rundown.slots if s.kind in ("discussion", "headline",
+                                                                 "revision", "theme")]
+        items = list(dict.fromkeys(items))
+        context = {"title": rundown.title, "station": self.station, "spoken_date": spoken_date,
+                   "paper_count": len(covered), "rundown": items[:12],
+                   "previous": slot.focus or "", "next": slot.title.removeprefix("to: ")}
+        source = "\n".join([rundown.title, spoken_date, rundown.date, str(len(covered)),
+                            *items, *(summary_text(p.summary) or p.abstract for p in covered)])
+        return Material(context=context, source=Source(source), allowed=allowed)
+
+
+def write_show(settings: Settings, store: Store, data: DataRoot, llm: LLM | None,
+               request: ShowRequested, ranker: Ranker | None = None) -> Script:
+    return ShowWriter(settings, store, data, llm, ranker).write(request)
+
+
+def prompts_dir(settings: Settings) -> Path:
+    return settings.writer.prompts_dir or PROMPTS_DIR

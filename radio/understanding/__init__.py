@@ -1,0 +1,1 @@
+"""Understanding papers: grounded summaries, grounding checks, the embeddings index."""

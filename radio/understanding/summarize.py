@@ -1,0 +1,293 @@
+"""Grounded summaries of one paper: hook, short summary, deep summary, key points.
+
+1. The paper's text is cut into chunks (references dropped).
+2. Retrieval over the paper's own chunks picks the passages that speak to the problem, the
+   method, the results and the limits, plus the opening (abstract and introduction).
+3. If those passages fit the context window, one constrained call writes the summary;
+   otherwise map-reduce: each group of passages that fits becomes notes, and the summary is
+   written from the abstract and the notes.
+4. Every sentence is checked against the paper text (grounding.py). If any fails, the summary
+   is written again once, told what to avoid; sentences that still fail are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from radio.backends.embedder import Embedder
+from radio.backends.llm import LLM, chat_json
+from radio.config import LLMSettings
+from radio.understanding.grounding import Source, check_grounding
+from radio.understanding.prompts import render
+
+log = logging.getLogger(__name__)
+
+# What each part of the summary needs to read; the queries are matched against the chunks.
+ASPECTS: dict[str, str] = {
+    "problem": "the problem this paper addresses, motivation and challenges",
+    "method": "we propose a method, approach, model architecture or system",
+    "results": "experimental results, evaluation, accuracy, outperforms baselines, table",
+    "limits": "limitations, future work, conclusion and discussion",
+}
+PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
+MAX_NOTES = 8
+
+SUMMARY_SCHEMA: dict = {
+    "type": "object",
+    "properties": {
+        "problem": {"type": "string", "minLength": 1},
+        "method": {"type": "string", "minLength": 1},
+        "results": {"type": "string", "minLength": 1},
+        "limits": {"type": "string"},
+        "key_points": {"type": "array", "items": {"type": "string", "minLength": 1},
+                       "minItems": 3, "maxItems": 5},
+        "short": {"type": "string", "minLength": 1},
+        "hook": {"type": "string", "minLength": 1},
+    },
+    "required": ["problem", "method", "results", "limits", "key_points", "short", "hook"],
+    "additionalProperties": False,
+}
+NOTES_SCHEMA: dict = {
+    "type": "object",
+    "properties": {"notes": {"type": "array", "items": {"type": "string", "minLength": 1},
+                             "minItems": 1, "maxItems": MAX_NOTES}},
+    "required": ["notes"],
+    "additionalProperties": False,
+}
+
+
+class DeepSummary(BaseModel):
+    problem: str
+    method: str
+    results: str = Field(description="Main findings with their numbers.")
+    limits: str
+
+
+class Summary(BaseModel):
+    hook: str = Field(min_length=1)
+    short: str = Field(min_length=1)
+    deep: DeepSummary
+    key_points: list[str]
+
+
+class Grounding(BaseModel):
+    rate: float = Field(description="Share of grounded sentences in the best generated draft.")
+    checked: int
+    dropped: list[str] = Field(description="Sentences removed because they were not grounded.")
+    unsupported: list[str] = Field(description="Claims not found in the paper.")
+    attempts: int
+
+
+class SummaryRecord(BaseModel):
+    """What is stored (table `summaries`, and papers/<id>/summary.json)."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    model: str
+    mode: Literal["single", "map_reduce"]
+    passages: list[int] = Field(description="Chunks the summary read, by position.")
+    summary: Summary
+    grounding: Grounding
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Paper:
+    arxiv_id: str
+    version: int
+    title: str
+    abstract: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    text: str
+    section: str | None = None
+
+
+# --- chunks and retrieval ----------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
+_REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s*)?(?:References|REFERENCES|Bibliography)\s*\n")
+_HEADING = re.compile(
+    r"^\s*(?:[0-9IVX]+\.?(?:\d+\.?)*\s+)?(Abstract|Introduction|Related Work|Background|"
+    r"Methods?|Methodology|Approach|Experiments?|Evaluation|Results|Discussion|"
+    r"Limitations|Conclusions?|Future Work)\b", re.I | re.M)
+
+
+def strip_references(text: str) -> str:
+    matches = list(_REFERENCES.finditer(text))
+    # The last "References" heading in the second half of the paper ends the body.
+    if matches and matches[-1].start() > len(text) // 2:
+        return text[: matches[-1].start()]
+    return text
+
+
+def chunk_text(text: str, max_words: int = 160) -> list[Chunk]:
+    """Sentence-aligned chunks of about `max_words`, tagged with the section they start in."""
+    body = strip_references(text)
+    chunks: list[Chunk] = []
+    section: str | None = None
+    words: list[str] = []
+    start_section: str | None = None
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*[0-9IVX]+\.?\s+[A-Z])", body):
+        heading = _HEADING.match(paragraph)
+        if heading and len(paragraph) < 400:
+            section = heading.group(1).title()
+        for sentence in _SENTENCE_END.split(" ".join(paragraph.split())):
+            if not sentence:
+                continue
+            if not words:
+                start_section = section
+            words += sentence.split()
+            if len(words) >= max_words:
+                chunks.append(Chunk(len(chunks), " ".join(words), start_section))
+                words = []
+    if words:
+        chunks.append(Chunk(len(chunks), " ".join(words), start_section))
+    return chunks
+
+
+def select_passages(chunks: list[Chunk], embedder: Embedder, count: int) -> list[Chunk]:
+    """The opening chunk plus, in turn, the best chunk for each aspect, until `count`."""
+    if len(chunks) <= count:
+        return chunks
+    vectors = embedder.embed([c.text for c in chunks])
+    queries = embedder.embed(list(ASPECTS.values()))
+    ranked = [list(np.argsort(-(vectors @ q))) for q in queries]
+    chosen: list[int] = [0]
+    while len(chosen) < count:
+        for ranking in ranked:
+            best = next((int(i) for i in ranking if int(i) not in chosen), None)
+            if best is not None and len(chosen) < count:
+                chosen.append(best)
+    return [chunks[i] for i in sorted(chosen)]
+
+
+def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[Chunk]]:
+    groups: list[list[Chunk]] = [[]]
+    used = 0
+    for passage in passages:
+        cost = count_tokens(passage.text) + 12
+        if groups[-1] and used + cost > budget:
+            groups.append([])
+            used = 0
+        groups[-1].append(passage)
+        used += cost
+    return groups
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def summary_lines(data: dict) -> list[str]:
+    lines: list[str] = []
+    for field in ("hook", "short", "problem", "method", "results", "limits"):
+        lines += sentences(data.get(field, ""))
+    lines += [p.strip() for p in data.get("key_points", []) if p.strip()]
+    return lines
+
+
+class Summarizer:
+    def __init__(self, llm: LLM, embedder: Embedder, settings: LLMSettings) -> None:
+        self.llm, self.embedder, self.settings = llm, embedder, settings
+
+    def count_tokens(self, text: str) -> int:
+        counter = getattr(self.llm, "count_tokens", None)
+        return counter(text) if counter else len(text) // 4 + 1
+
+    @property
+    def passage_budget(self) -> int:
+        n_ctx = getattr(self.llm, "n_ctx", self.settings.n_ctx)
+        return n_ctx - self.settings.summary.max_tokens - PROMPT_OVERHEAD_TOKENS
+
+    def summarize(self, paper: Paper) -> SummaryRecord:
+        source = Source(f"{paper.title}\n{paper.abstract}\n{strip_references(paper.text)}")
+        chunks = chunk_text(paper.text, self.settings.chunk_words)
+        passages = select_passages(chunks, self.embedder, self.settings.summary_passages)
+        budget = self.passage_budget - self.count_tokens(paper.title + paper.abstract)
+        groups = group_within(passages, budget, self.count_tokens)
+        notes: list[str] = []
+        if len(groups) > 1:
+            notes = self._map_notes(paper, groups)
+            passages_in_prompt: list[Chunk] = []
+        else:
+            passages_in_prompt = passages
+
+        best: tuple[float, dict, list] | None = None
+        avoid: list[str] = []
+        attempts = 0
+        while attempts <= self.settings.summary_regenerations:
+            attempts += 1
+            data = self._write(paper, passages_in_prompt, notes, avoid)
+            report = check_grounding(summary_lines(data), source)
+            if best is None or report.rate > best[0]:
+                best = (report.rate, data, report.lines)
+            if report.rate == 1.0:
+                break
+            avoid = sorted({c for v in report.lines for c in v.unsupported})
+        assert best is not None
+        rate, data, verdicts = best
+        bad = {v.line for v in verdicts if not v.ok}
+        unsupported = sorted({c for v in verdicts for c in v.unsupported})
+        summary = self._drop(data, bad, paper)
+        return SummaryRecord(
+            arxiv_id=paper.arxiv_id, version=paper.version, title=paper.title,
+            model=self.llm.name, mode="map_reduce" if notes else "single",
+            passages=[p.index for p in passages], summary=summary,
+            grounding=Grounding(rate=rate, checked=len(verdicts), dropped=sorted(bad),
+                                unsupported=unsupported, attempts=attempts))
+
+    def _messages(self, user: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": render("summary_system.j2")},
+                {"role": "user", "content": user}]
+
+    def _write(self, paper: Paper, passages: list[Chunk], notes: list[str],
+               avoid: list[str]) -> dict:
+        user = render("summary_user.j2", title=paper.title, abstract=paper.abstract,
+                      passages=passages, notes=notes, avoid=avoid)
+        return chat_json(self.llm, self._messages(user), sampling=self.settings.summary,
+                         schema=SUMMARY_SCHEMA)
+
+    def _map_notes(self, paper: Paper, groups: list[list[Chunk]]) -> list[str]:
+        notes: list[str] = []
+        sampling = self.settings.summary.model_copy(update={"max_tokens": 400})
+        for part, group in enumerate(groups, start=1):
+            user = render("summary_map.j2", title=paper.title, passages=group, part=part,
+                          parts=len(groups), max_notes=MAX_NOTES)
+            data = chat_json(self.llm, self._messages(user), sampling=sampling,
+                             schema=NOTES_SCHEMA)
+            notes += [n.strip() for n in data["notes"] if n.strip()]
+        log.info("%s: map-reduce over %d groups, %d notes", paper.arxiv_id, len(groups),
+                 len(notes))
+        return notes
+
+    @staticmethod
+    def _drop(data: dict, bad: set[str], paper: Paper) -> Summary:
+        def keep(text: str) -> str:
+            return " ".join(s for s in sentences(text) if s not in bad)
+
+        abstract_opening = " ".join(sentences(paper.abstract)[:2]) or paper.title
+        return Summary(
+            # A hook or short summary that fails falls back to the paper's own words.
+            hook=keep(data["hook"]) or paper.title,
+            short=keep(data["short"]) or abstract_opening,
+            deep=DeepSummary(problem=keep(data["problem"]), method=keep(data["method"]),
+                             results=keep(data["results"]), limits=keep(data["limits"])),
+            key_points=[p.strip() for p in data["key_points"] if p.strip() and p.strip()
+                        not in bad],
+        )

@@ -1,0 +1,1 @@
+"""What the voices say: text normalization before synthesis, and intelligibility checks."""

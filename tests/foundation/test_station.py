@@ -1,0 +1,52 @@
+"""`radio up` runs every worker in one process; `radio status` sees them; SIGTERM stops it."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from radio import workers
+from tests.conftest import make_settings
+from tests.support.ports import free_port
+from tests.support.procs import radio, spawn, statuses, stop, wait_for
+
+
+def test_radio_up_status_and_clean_stop(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path / "data")
+    cfg.bus.embedded_port = free_port()
+    station = spawn(["up"], cfg, tmp_path / "up.log", RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}")
+    try:
+        def all_up() -> dict | None:
+            try:
+                found = statuses(cfg)
+            except RuntimeError:
+                return None
+            states = {s["worker"]: s["state"] for s in found.values()}
+            ready = all(states.get(n) in ("online", "stub") for n in workers.WORKERS)
+            return found if ready else None
+
+        found = wait_for(all_up, 240, interval=2, what="every worker online")
+        by_worker = {s["worker"]: s for s in found.values()}
+        assert set(by_worker) == set(workers.WORKERS)
+        for name, status in by_worker.items():
+            cls = workers.load(name)
+            assert status["state"] == ("online" if cls.implemented else "stub"), name
+        took = stop(station, signal.SIGTERM, timeout=20)
+        assert station.returncode == 0, (tmp_path / "up.log").read_text()[-3000:]
+        assert took < 10, f"SIGTERM took {took:.1f}s"
+    finally:
+        stop(station, signal.SIGKILL)
+
+
+def test_version_and_unknown_worker(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path / "data")
+    assert radio(["--version"], cfg).stdout.startswith("radio ")
+    bad = radio(["worker", "nonsense"], cfg)
+    assert bad.returncode != 0 and "unknown worker" in bad.stderr
+
+
+def test_status_without_broker_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path / "data")
+    cfg.bus.embedded_port = free_port()  # nothing listens there
+    done = radio(["status", "--wait", "0.5"], cfg)
+    assert done.returncode != 0 and "cannot reach the broker" in done.stderr

