@@ -1,16 +1,152 @@
 """pdf: Turns a fetched PDF into clean text, sections, page images and a title card.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes `papers/fetched`, produces `papers/parsed`. The parse runs in a child process
+under `settings.pdf` limits (pages, bytes, time, memory) and writes
+`papers/<id>/v<version>/` whole or not at all (layout: radio/ingest/pdf_parse.py).
+
+Idempotent: a version already parsed is not parsed again; the PaperParsed stored beside
+its text (`parsed.json`) is published again unchanged, with the same id, so downstream
+inboxes drop it. Bad input (checksum mismatch, not a PDF, encrypted, truncated, too big,
+too slow) is a PermanentError: the `pdf` stage is marked failed with the reason and
+nothing else changes. A scanned PDF is no failure: it gets page images, the stage
+`no_text`, and `has_text_layer=False`.
 """
 
 from __future__ import annotations
 
-from radio.messages import PaperFetched, PaperParsed
-from radio.worker import Worker
+import asyncio
+import json
+from pathlib import Path
+
+from radio.artifacts import InvalidId, write_atomic
+from radio.ingest.pdf_images import CardInfo
+from radio.ingest.pdf_parse import ParseResult, PdfError, parse_isolated
+from radio.messages import Artifact, PaperFetched, PaperParsed
+from radio.store import now_iso
+from radio.worker import PermanentError, Worker
+
+STAGE = "pdf"
+DONE = ("done", "no_text")
 
 
 class PdfWorker(Worker):
     name = "pdf"
     consumes = (PaperFetched,)
     produces = (PaperParsed,)
-    implemented = False
+
+    async def handle(self, message: PaperFetched) -> None:
+        parsed = await asyncio.to_thread(self.process, message)
+        await self.publish(parsed)
+
+    def process(self, message: PaperFetched) -> PaperParsed:
+        """Parse and record one paper version (blocking: runs in a thread)."""
+        out = self._out_dir(message)
+        earlier = self._already_parsed(message, out)
+        if earlier is not None:
+            self.log.info("%sv%d already parsed: publishing it again", message.arxiv_id,
+                          message.version)
+            return earlier
+        pdf = self._verified_pdf(message)
+        self._record_paper(message)
+        try:
+            result = parse_isolated(pdf, out, card_of(message), self.settings.pdf)
+        except PdfError as exc:
+            self._fail(message, f"{exc.code}: {exc}")
+        parsed = self._parsed(message, out, result)
+        write_atomic(out / "parsed.json", parsed.to_json())
+        self._record_result(message, parsed, result)
+        return parsed
+
+    def _out_dir(self, message: PaperFetched) -> Path:
+        try:
+            return self.data.paper_dir(message.arxiv_id) / f"v{message.version}"
+        except InvalidId as exc:
+            raise PermanentError(str(exc)) from exc
+
+    def _already_parsed(self, message: PaperFetched, out: Path) -> PaperParsed | None:
+        if self.store.stage(message.arxiv_id, message.version, STAGE) not in DONE:
+            return None
+        try:
+            return PaperParsed.from_json((out / "parsed.json").read_bytes())
+        except (OSError, ValueError):
+            return None  # recorded but gone or damaged: parse again
+
+    def _verified_pdf(self, message: PaperFetched) -> Path:
+        try:
+            return self.data.verify(message.pdf)
+        except (OSError, ValueError) as exc:  # missing, outside the root, checksum mismatch
+            self._fail(message, f"pdf artifact: {exc}")
+
+    def _fail(self, message: PaperFetched, reason: str) -> None:
+        self.store.set_stage(message.arxiv_id, message.version, STAGE, "failed", reason)
+        raise PermanentError(reason)
+
+    def _parsed(self, message: PaperFetched, out: Path, result: ParseResult) -> PaperParsed:
+        def artifact(name: str) -> Artifact:
+            return self.data.artifact(out / name)
+
+        return PaperParsed(
+            arxiv_id=message.arxiv_id, version=message.version,
+            text=artifact(result.text_file) if result.text_file else None,
+            sections=result.sections, pages=result.pages,
+            page_images=[artifact(name) for name in result.page_images],
+            title_card=artifact(result.title_card), has_text_layer=result.has_text_layer)
+
+    # --- the store ------------------------------------------------------------------------
+
+    def _record_paper(self, message: PaperFetched) -> None:
+        """Make sure the paper and version rows exist (the fetcher normally wrote them)."""
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO papers (arxiv_id, latest_version, title, authors, abstract,"
+                " categories, primary_category, published, updated, licence_url, announce_type,"
+                " source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (message.arxiv_id, message.version, message.title, json.dumps(message.authors),
+                 message.abstract, json.dumps(message.categories), message.primary_category,
+                 _iso(message.published), _iso(message.updated), message.licence_url,
+                 message.announce_type, message.source, now_iso()))
+            db.execute(
+                "INSERT OR IGNORE INTO versions (arxiv_id, version, pdf_path, pdf_sha256,"
+                " fetched_at) VALUES (?,?,?,?,?)",
+                (message.arxiv_id, message.version, message.pdf.path, message.pdf.sha256,
+                 now_iso()))
+
+    def _record_result(self, message: PaperFetched, parsed: PaperParsed,
+                       result: ParseResult) -> None:
+        kinds = [("title_card", parsed.title_card)]
+        kinds += [("page_image", image) for image in parsed.page_images]
+        if parsed.text is not None:
+            sections = self.data.artifact(self.data.resolve(parsed.text).with_name(
+                "sections.json"))
+            kinds += [("text", parsed.text), ("sections", sections)]
+        with self.store.tx() as db:
+            for kind, item in kinds:
+                db.execute(
+                    "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner,"
+                    " created_at) VALUES (?,?,?,?,?,?)",
+                    (item.path, item.sha256, item.bytes, kind, message.arxiv_id, now_iso()))
+        status, detail = _outcome(result)
+        self.store.set_stage(message.arxiv_id, message.version, STAGE, status, detail)
+
+
+def card_of(message: PaperFetched) -> CardInfo:
+    """The title card's content: arXiv metadata only (CC0)."""
+    when = message.published or message.updated
+    category = message.primary_category or (message.categories[0] if message.categories else None)
+    return CardInfo(arxiv_id=message.arxiv_id, title=message.title,
+                    authors=tuple(message.authors), abstract=message.abstract,
+                    version=message.version, category=category,
+                    date=when.date().isoformat() if when else None)
+
+
+def _outcome(result: ParseResult) -> tuple[str, str]:
+    shown = f"{result.pages_parsed} of {result.pages} pages" \
+        if result.pages_parsed < result.pages else f"{result.pages} pages"
+    if not result.has_text_layer:
+        return "no_text", (f"no text layer ({result.chars} characters in {shown}): "
+                           "page images and title card only")
+    return "done", f"{shown}, {len(result.sections)} sections, {result.chars} characters"
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from pathlib import Path
 from radio.artifacts import DataRoot
 from radio.config import Settings
 from radio.ingest.ingestor import Ingestor
-from radio.messages import Command, ErrorReport, PaperFetched
+from radio.messages import Command, ErrorReport, PaperFetched, topic_of
 from radio.store import Store, now_iso
 from radio.workers.fetcher import FetcherWorker
 from tests.ingest.conftest import FAST
@@ -104,8 +104,9 @@ async def test_fetch_command_fetches_ids_now(settings: Settings, standin: ArxivS
     standin.listing("cs.CL", [])  # nothing announced today
     async with BusProbe(cfg, [PaperFetched.TOPIC, ErrorReport.TOPIC]) as probe, \
             running_worker(FetcherWorker, cfg):
-        await probe.publish(Command(worker="fetcher", action="fetch",
-                                    args={"ids": "1111.2011v2,0000.0000"}))
+        command = Command(worker="fetcher", action="fetch",
+                          args={"ids": "1111.2011v2,0000.0000"})
+        await probe.publish_raw(topic_of(Command, worker="fetcher"), command.to_json())
         fetched = await probe.expect(PaperFetched, timeout=60)
         error = await probe.expect(ErrorReport, timeout=30, where=lambda e: e.worker == "fetcher")
     assert (fetched.arxiv_id, fetched.version, fetched.source) == ("1111.2011", 2, "api")
