@@ -100,7 +100,7 @@ class LLMSettings(Section):
     api_key: SecretStr | None = Field(None, description="API key (environment only).")
     timeout_s: float = Field(300.0, description="Timeout of one request to the server.")
     retries: int = Field(3, description="Retries of a failed request.")
-    summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=700)
+    summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=800)
     summary_passages: int = Field(12, description="Passages of the paper a summary reads.")
     chunk_words: int = Field(160, description="Words per chunk of paper text.")
     summary_regenerations: int = Field(1, description="Retries of a summary that is not grounded.")
@@ -205,6 +205,35 @@ class PlayoutSettings(Section):
     audio_bitrate: str = "128k"
     crossfade_s: float = 0.3
     show_pages_only_if_licensed: bool = True
+    icecast_user: str = Field("source", description="Icecast source user.")
+    listen_bind: str | None = Field(
+        "127.0.0.1:8001", description="Serve the mp3 stream itself at http://<bind>/radio.mp3, "
+        "for listeners without Icecast; empty: off.")
+    sample_rate: int = Field(24000, description="Rate of the on-air timeline (mono); segments "
+                             "at another rate are resampled.")
+    chunk_ms: int = Field(100, ge=10, le=500, description="PCM written per tick of the clock.")
+    lead_s: float = Field(0.5, ge=0, le=5, description="Audio written ahead of the wall clock.")
+    output_buffer_s: float = Field(4.0, description="Audio an output may fall behind before "
+                                   "its oldest chunks are dropped.")
+    gap_s: float = Field(0.0, ge=0, le=2, description="Extra pause between lines (tts already "
+                         "puts the line's pause in its file).")
+    ident_text: str = Field("You are listening to Paper Radio: the newest papers on arXiv, "
+                            "read and discussed.", description="Spoken station ident.")
+    ident_every_s: float = Field(600.0, description="Fallback repeats the ident this often.")
+    bed_s: float = Field(20.0, description="Music bed between replays in fallback.")
+    bed_level_db: float = Field(-24.0, le=-6, description="RMS level of the music bed.")
+    replay_lines: int = Field(4, ge=1, description="Lines in one block of replays.")
+    replay_memory_s: float = Field(900.0, description="Recent audio kept for replays.")
+    gap_wait_s: float = Field(10.0, description="How long a missing line is waited for before "
+                              "the show goes on without it.")
+    stall_timeout_s: float = Field(120.0, description="How long a show with nothing voiced "
+                                   "holds the air before a show that is ready goes first.")
+    restore_window_h: float = Field(48.0, description="Unaired lines this recent are aired "
+                                    "after a restart.")
+    video_preset: str = Field("veryfast", description="libx264 preset of the RTMP output.")
+    video_images_per_s: float = Field(2.0, gt=0, le=30, description="Stills fed to ffmpeg per "
+                                      "second; it repeats them up to video_fps.")
+    obs_files: bool = Field(True, description="Write onair/ files for OBS sources.")
 
     def rtmp_stream_key(self) -> str | None:
         return _read_secret(self.rtmp_key, self.rtmp_key_file)
@@ -218,6 +247,9 @@ class OBSSettings(Section):
     password: SecretStr | None = None
     password_file: Path | None = None
     collection: str = Field("Paper Radio", description="Scene collection the worker owns.")
+    data_dir: Path | None = Field(
+        None, description="The data root as OBS sees it (OBS on another host or outside the "
+        "container); default: data_dir.")
     audio_url: str | None = Field(
         None, description="What OBS plays as the station's audio; default: the Icecast mount.")
     stream_url: str | None = Field(

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from radio.config import Settings
-from radio.episodes.assemble import RATE, lay_out
+from radio.episodes.assemble import lay_out
 from radio.episodes.episode import collect_segments, record_episode
 from radio.worker import Context
 from tests.episodes.voicing import (
@@ -52,10 +53,18 @@ def bench_lines(paper_count: int, minutes: float) -> list[Line]:
     for paper in corpus_papers(CORPUS, paper_count):
         base.append(("Mira", f"Next up: {paper.title}.", paper.arxiv_id))
         base.append(("Alex", paper.sentence, paper.arxiv_id))
-    # about 12 s a line with flite: enough repeats to reach the length
-    repeats = max(1, round(minutes * 60 / (12 * len(base))))
+    # about 9 s a line with flite: enough repeats to reach the length
+    repeats = max(1, round(minutes * 60 / (9 * len(base))))
     ordered = sorted(base * repeats, key=lambda line: line[2])  # chapters stay contiguous
     return [Line(seq, s, t, p) for seq, (s, t, p) in enumerate(ordered)]
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and its children (ffmpeg): wall time on a shared
+    2-core machine mostly measures the neighbours."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _ffmpeg_version() -> str:
@@ -85,18 +94,19 @@ def main() -> None:
         segments = collect_segments(ctx.store, ctx.data, SHOW_ID, len(lines))
         assert segments is not None
         started = time.perf_counter()
-        audio, _ = lay_out(segments)
+        audio, _, rate = lay_out(segments)
         layout_s = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_s()
         episode = record_episode(ctx.store, ctx.data, settings, SHOW_ID, segments)
-        total_s = time.perf_counter() - started
-        minutes = len(audio) / RATE / 60
+        total_s, total_cpu_s = time.perf_counter() - started, cpu_s() - cpu_started
+        minutes = len(audio) / rate / 60
         print(json.dumps({
             "audio_minutes": round(minutes, 2),
             "lines": len(lines),
             "chapters": len(episode.chapters),
             "record_s": round(total_s, 2),
             "seconds_per_audio_minute": round(total_s / minutes, 3),
+            "cpu_seconds_per_audio_minute": round(total_cpu_s / minutes, 3),
             "layout_s": round(layout_s, 2),
             "encode_passes": counter.passes,
             "loudness_lufs": episode.loudness_lufs,

@@ -40,7 +40,9 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(f"embedding model not found: {model_path}")
         self._model = SentenceTransformer(str(model_path), device="cpu")
         self.name = Path(model_path).name
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         self.max_words = int(self._model.max_seq_length * 0.7)  # rough tokens -> words
         self._batch_size = batch_size
         self._lock = threading.Lock()

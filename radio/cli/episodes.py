@@ -1,4 +1,4 @@
-"""`radio episodes list` and `radio feed url` (plus `radio feed build`)."""
+"""`radio episodes list|record` and `radio feed url|build`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import typer
 from rich.table import Table
 
 from radio import feed
-from radio.cli.common import console, context, settings
+from radio.artifacts import InvalidId, safe_show_id
+from radio.cli.common import console, context, fail, settings
+from radio.episodes.assemble import AssemblyError
+from radio.episodes.episode import collect_segments, record_episode, save_episode
 
 app = typer.Typer(no_args_is_help=True)
 feed_app = typer.Typer(no_args_is_help=True)
@@ -32,6 +35,36 @@ def list_episodes(
                       feed.format_duration(r["duration_s"]), f"{r['bytes'] / 1e6:.1f}",
                       f"{r['loudness_lufs']:.1f}")
     console.print(table if rows else "no episodes yet")
+
+
+@app.command("record")
+def record(
+    show_id: str = typer.Argument(..., help="The show to (re-)record from its voiced segments."),
+    force: bool = typer.Option(False, "--force", help="Replace an episode already recorded."),
+) -> None:
+    """Record a show's episode now from the segments in the store (no bus needed)."""
+    try:
+        safe_show_id(show_id)
+    except InvalidId as exc:
+        fail(str(exc))
+    ctx = context()
+    if ctx.store.one("SELECT 1 FROM episodes WHERE show_id=?", (show_id,)) and not force:
+        fail(f"{show_id} is already recorded (use --force to record it again)")
+    total = ctx.store.one("SELECT count(*) FROM segments WHERE show_id=? AND audio_path IS NOT "
+                          "NULL", (show_id,))[0]
+    segments = collect_segments(ctx.store, ctx.data, show_id, total) if total else None
+    if not segments:
+        fail(f"{show_id} has no voiced segments in the store")
+    try:
+        episode = record_episode(ctx.store, ctx.data, ctx.settings, show_id, segments)
+    except AssemblyError as exc:
+        fail(f"cannot record {show_id}: {exc}")
+    ctx.store.execute("DELETE FROM episodes WHERE show_id=?", (show_id,))
+    save_episode(ctx.store, ctx.data, episode)
+    feed.apply_retention(ctx.store, ctx.data, ctx.settings)
+    ctx.store.close()
+    console.print(f"{episode.paths.mp3}: {feed.format_duration(episode.duration_s)}, "
+                  f"{episode.loudness_lufs:.1f} LUFS, {len(episode.chapters)} chapters")
 
 
 @feed_app.command("url")

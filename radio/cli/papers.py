@@ -1,7 +1,177 @@
-"""`radio papers ...` and `radio ingest` (filled in by the ingest and understanding work)."""
+"""`radio papers list|show`: what the store knows about each paper, stage by stage.
+
+The search commands (`search`, `related`, `rank`) join this group from radio/cli/search.py.
+"""
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from sqlite3 import Row
+
 import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from radio.artifacts import InvalidId, parse_arxiv_id
+from radio.cli.common import console, fail, settings
+from radio.store import Store
 
 app = typer.Typer(no_args_is_help=True)
+
+PIPELINE = ("fetch", "pdf", "summary", "summarize", "embed", "embeddings")  # display order
+STYLES = {"done": "green", "failed": "bold red", "no_text": "yellow", "pending": "cyan"}
+
+
+def _store() -> Store:
+    cfg = settings()
+    if not cfg.database_path.is_file():
+        fail(f"no database at {cfg.database_path}: nothing ingested yet")
+    return Store(cfg.database_path)
+
+
+def _status(status: str | None) -> Text:
+    return Text(status or "·", style=STYLES.get(status or "", "dim"))
+
+
+def _ordered(stages: set[str]) -> list[str]:
+    return [s for s in PIPELINE if s in stages] + sorted(stages - set(PIPELINE))
+
+
+def _latest_stages(store: Store) -> dict[str, dict[str, Row]]:
+    """arXiv id -> stage -> its row for the paper's newest version."""
+    rows = store.query("SELECT arxiv_id, version, stage, status, detail, updated_at FROM stages "
+                       "ORDER BY arxiv_id, version")
+    latest: dict[str, dict[str, Row]] = defaultdict(dict)
+    for row in rows:  # later versions overwrite earlier ones
+        latest[row["arxiv_id"]][row["stage"]] = row
+    return latest
+
+
+@app.command("list")
+def list_papers(
+    limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many papers."),
+    failed: bool = typer.Option(False, "--failed", help="Only papers with a failed stage."),
+    stage: str | None = typer.Option(None, help="Only papers that reached this stage."),
+) -> None:
+    """Papers in the store, newest first, with the status of each pipeline stage."""
+    store = _store()
+    papers = {r["arxiv_id"]: r for r in store.query(
+        "SELECT arxiv_id, latest_version, title, primary_category, published, created_at "
+        "FROM papers")}
+    stages = _latest_stages(store)
+    ids = sorted(set(papers) | set(stages),
+                 key=lambda i: _sort_key(papers.get(i), stages.get(i, {})), reverse=True)
+    if failed:
+        ids = [i for i in ids if any(r["status"] == "failed" for r in stages[i].values())]
+    if stage:
+        ids = [i for i in ids if stage in stages.get(i, {})]
+    columns = _ordered({s for i in ids for s in stages.get(i, {})})
+    table = Table(title=f"Papers ({len(ids)})", show_lines=False)
+    table.add_column("arXiv id", style="bold", no_wrap=True)
+    table.add_column("v", justify="right")
+    table.add_column("title", max_width=60, overflow="ellipsis", no_wrap=True)
+    table.add_column("cat")
+    for name in columns:
+        table.add_column(name)
+    for arxiv_id in ids[:limit]:
+        paper = papers.get(arxiv_id)
+        row_stages = stages.get(arxiv_id, {})
+        version = paper["latest_version"] if paper else max(
+            (r["version"] for r in row_stages.values()), default="")
+        table.add_row(arxiv_id, str(version), paper["title"] if paper else "(not recorded)",
+                      (paper["primary_category"] or "") if paper else "",
+                      *(_status(row_stages[s]["status"] if s in row_stages else None)
+                        for s in columns))
+    console.print(table)
+    if len(ids) > limit:
+        console.print(f"[dim]{len(ids) - limit} more; use --limit[/]")
+
+
+def _sort_key(paper: Row | None, stages: dict[str, Row]) -> str:
+    times = [r["updated_at"] for r in stages.values()]
+    if paper:
+        times.append(paper["created_at"])
+    return max(times, default="")
+
+
+@app.command("show")
+def show_paper(arxiv_id: str = typer.Argument(..., help="arXiv id, e.g. 2312.10997")) -> None:
+    """One paper: metadata, versions, each stage with its detail, artifacts and failures."""
+    try:
+        base, _ = parse_arxiv_id(arxiv_id)
+    except InvalidId as exc:
+        fail(str(exc))
+    store = _store()
+    paper = store.one("SELECT * FROM papers WHERE arxiv_id=?", (base,))
+    stages = store.query("SELECT * FROM stages WHERE arxiv_id=? ORDER BY version, updated_at",
+                         (base,))
+    if paper is None and not stages:
+        fail(f"{base} is not in the store")
+    if paper is not None:
+        console.print(_paper_panel(paper))
+    console.print(_versions_table(store, base))
+    console.print(_stages_table(stages))
+    artifacts = store.query("SELECT kind, count(*) AS n, sum(bytes) AS bytes, min(path) AS path "
+                            "FROM artifacts WHERE owner=? GROUP BY kind ORDER BY kind", (base,))
+    if artifacts:
+        console.print(_artifacts_table(artifacts))
+    failures = store.query("SELECT worker, reason, at FROM failures WHERE key=? OR key LIKE ? "
+                           "ORDER BY at DESC LIMIT 20", (base, f"{base}v%"))
+    if failures:
+        console.print(_failures_table(failures))
+
+
+def _paper_panel(paper: Row) -> Panel:
+    authors = json.loads(paper["authors"] or "[]")
+    lines = [  # paper text is untrusted: escaped, so it carries no rich markup
+        f"[bold]{escape(paper['title'])}[/]",
+        escape(", ".join(authors[:12]) + (" et al." if len(authors) > 12 else "")),
+        f"[dim]categories:[/] {', '.join(json.loads(paper['categories'] or '[]'))}   "
+        f"[dim]published:[/] {paper['published'] or '?'}   [dim]source:[/] {paper['source']}",
+        f"[dim]licence:[/] {paper['licence_url'] or 'unknown'}",
+        "",
+        escape(paper["abstract"][:600] + ("…" if len(paper["abstract"]) > 600 else "")),
+    ]
+    return Panel("\n".join(lines), title=f"{paper['arxiv_id']} v{paper['latest_version']}")
+
+
+def _versions_table(store: Store, base: str) -> Table:
+    table = Table(title="Versions")
+    for name in ("v", "pdf", "sha256", "fetched"):
+        table.add_column(name)
+    for row in store.query("SELECT * FROM versions WHERE arxiv_id=? ORDER BY version", (base,)):
+        table.add_row(str(row["version"]), row["pdf_path"] or "", (row["pdf_sha256"] or "")[:12],
+                      row["fetched_at"])
+    return table
+
+
+def _stages_table(stages: list[Row]) -> Table:
+    table = Table(title="Stages")
+    for name in ("v", "stage", "status", "detail", "updated"):
+        table.add_column(name, overflow="fold")
+    order = {s: i for i, s in enumerate(PIPELINE)}
+    for row in sorted(stages, key=lambda r: (r["version"], order.get(r["stage"], 99))):
+        table.add_row(str(row["version"]), row["stage"], _status(row["status"]),
+                      Text(row["detail"] or ""), row["updated_at"])
+    return table
+
+
+def _artifacts_table(rows: list[Row]) -> Table:
+    table = Table(title="Artifacts")
+    for name in ("kind", "files", "bytes", "e.g."):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(row["kind"], str(row["n"]), f"{row['bytes']:,}", row["path"])
+    return table
+
+
+def _failures_table(rows: list[Row]) -> Table:
+    table = Table(title="Failures", title_style="bold red")
+    for name in ("when", "worker", "reason"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(row["at"], row["worker"], Text(row["reason"]))
+    return table

@@ -1,14 +1,13 @@
 """From voiced lines to a loudness-normalized mp3.
 
-The episode is built in memory at one rate (44.1 kHz mono float): intro sting, every
-line in seq order, outro sting. Placing the lines ourselves gives exact start and
-end times for the transcript and the chapters. Loudness is set with pyloudnorm to
-the target (-16 LUFS); ffmpeg's `alimiter` keeps the true peak under -1 dBTP, and
-libmp3lame encodes. The result is measured with ffmpeg's `ebur128` and, if the
-limiter or the encoder moved it, encoded again with a corrected gain.
+The episode is laid out in memory, mono float32 at the voices' own rate (the highest
+of them, if they differ): intro sting, every line in seq order, outro sting. Placing
+the lines ourselves gives exact start and end times for the transcript and chapters.
+Loudness is set with pyloudnorm to the target (-16 LUFS); in one ffmpeg run
+`alimiter` keeps the true peak under -1 dBTP, the audio is resampled to 44.1 kHz, and
+libmp3lame encodes. The mp3 is measured with ffmpeg's `ebur128` and, if the limiter
+moved it, encoded again with a corrected gain.
 """
-
-from __future__ import annotations
 
 import logging
 import math
@@ -27,9 +26,10 @@ from radio.episodes.stings import sting
 
 log = logging.getLogger(__name__)
 
-RATE = 44100
+MP3_RATE = 44100
 TRUE_PEAK_MAX_DB = -1.0
 LOUDNESS_TOLERANCE_LU = 0.3  # aim well inside the ±1 LU promise
+LOUDNESS_MAX_OFF_LU = 1.0
 STING_UNDER_SPEECH_LU = 4.0  # stings sit a little under the voices
 LEAD_S = 0.4  # silence between a sting and the voices
 
@@ -72,25 +72,36 @@ class Assembled:
     loudness: Loudness
 
 
-def load_voice(path: Path, rate: int = RATE) -> np.ndarray:
+def load_voice(path: Path, rate: int) -> np.ndarray:
     """A WAV (any rate, any channels) as mono float32 at `rate`."""
     try:
         data, source_rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as exc:
         raise AssemblyError(f"unreadable audio {path.name}: {exc}") from exc
-    mono = data.mean(axis=1)
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
     if source_rate != rate:
         common = math.gcd(source_rate, rate)
         mono = resample_poly(mono, rate // common, source_rate // common).astype(np.float32)
     return mono
 
 
+def layout_rate(segments: list[Segment]) -> int:
+    """The rate to lay out at: the voices' own (the highest, if they differ)."""
+    rates = []
+    for segment in segments:
+        try:
+            rates.append(soundfile.info(segment.audio).samplerate)
+        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            raise AssemblyError(f"unreadable audio {segment.audio.name}: {exc}") from exc
+    return max(rates)
+
+
 def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
-            rate: int = RATE) -> tuple[np.ndarray, list[Cue]]:
-    """Concatenate stings and lines; return the audio and where each line sits."""
+            rate: int | None = None) -> tuple[np.ndarray, list[Cue], int]:
+    """Concatenate stings and lines; return the audio, where each line sits, and the rate."""
+    rate = rate or layout_rate(segments)
     voices = [load_voice(s.audio, rate) for s in segments]
-    speech = np.concatenate(voices) if voices else np.zeros(rate, np.float32)
-    intro, outro = _stings_for(speech, rate)
+    intro, outro = _stings_for(voices, rate)
     gap = np.zeros(int(gap_s * rate), np.float32)
     lead = np.zeros(int(LEAD_S * rate), np.float32)
     parts: list[np.ndarray] = [intro, lead]
@@ -104,14 +115,14 @@ def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
         cues.append(Cue(segment, position / rate, (position + len(voice)) / rate))
         position += len(voice)
     parts += [lead, outro]
-    return np.concatenate(parts), cues
+    return np.concatenate(parts), cues, rate
 
 
-def _stings_for(speech: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+def _stings_for(voices: list[np.ndarray], rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Intro and outro stings, matched in loudness to the speech they frame."""
     intro, outro = sting(rate, rising=True), sting(rate, rising=False)
     meter = pyloudnorm.Meter(rate)
-    speech_lufs = _loudness(meter, speech)
+    speech_lufs = _loudness(meter, np.concatenate(voices)) if voices else float("-inf")
     sting_lufs = _loudness(meter, intro)
     if math.isfinite(speech_lufs) and math.isfinite(sting_lufs):
         gain = 10 ** ((speech_lufs - STING_UNDER_SPEECH_LU - sting_lufs) / 20)
@@ -122,24 +133,23 @@ def _stings_for(speech: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
 def _loudness(meter: pyloudnorm.Meter, audio: np.ndarray) -> float:
     if len(audio) < meter.rate * 0.5:  # pyloudnorm needs at least one 400 ms block
         return float("-inf")
-    return float(meter.integrated_loudness(audio.astype(np.float64)))
+    return float(meter.integrated_loudness(audio))
 
 
-def encode_mp3(audio: np.ndarray, target: Path, *, target_lufs: float, bitrate: str,
-               rate: int = RATE, attempts: int = 3) -> Loudness:
+def encode_mp3(audio: np.ndarray, rate: int, target: Path, *, target_lufs: float,
+               bitrate: str, attempts: int = 3) -> Loudness:
     """Normalize, limit and encode; re-encode with a corrected gain if the result is off."""
     meter = pyloudnorm.Meter(rate)
     loudness = _loudness(meter, audio)
     if not math.isfinite(loudness):
         raise AssemblyError("the episode is silent: nothing to normalize")
     gain_db = target_lufs - loudness
-    limit_db = TRUE_PEAK_MAX_DB - 1.0  # sample-peak ceiling; true peaks and mp3 add a little
+    limit_db = TRUE_PEAK_MAX_DB - 0.5  # sample-peak ceiling; true peaks and mp3 add a little
     with tempfile.TemporaryDirectory(prefix="episode-") as tmp:
         wav = Path(tmp) / "episode.wav"
         soundfile.write(wav, audio, rate, subtype="FLOAT")
         for attempt in range(1, attempts + 1):
-            _ffmpeg_encode(wav, target, gain_db=gain_db, limit_db=limit_db, bitrate=bitrate,
-                           rate=rate)
+            _ffmpeg_encode(wav, target, gain_db=gain_db, limit_db=limit_db, bitrate=bitrate)
             measured = measure_loudness(target)
             log.info("encode %d: gain %+.2f dB limit %.2f dBFS -> %.2f LUFS, %.2f dBTP",
                      attempt, gain_db, limit_db, measured.integrated_lufs,
@@ -148,20 +158,22 @@ def encode_mp3(audio: np.ndarray, target: Path, *, target_lufs: float, bitrate: 
             over_db = measured.true_peak_db - TRUE_PEAK_MAX_DB
             if abs(off_lu) <= LOUDNESS_TOLERANCE_LU and over_db <= 0:
                 return measured
-            gain_db += off_lu
+            gain_db += off_lu  # the limiter took some loudness: give it back
             if over_db > 0:
                 limit_db -= over_db + 0.2
+    if abs(off_lu) <= LOUDNESS_MAX_OFF_LU and over_db <= 0:
+        return measured  # inside the promise, if not inside our aim
     raise AssemblyError(f"loudness not reached after {attempts} encodes: "
                         f"{measured.integrated_lufs:.2f} LUFS, {measured.true_peak_db:.2f} dBTP")
 
 
 def _ffmpeg_encode(wav: Path, target: Path, *, gain_db: float, limit_db: float,
-                   bitrate: str, rate: int) -> None:
+                   bitrate: str) -> None:
     limit = 10 ** (limit_db / 20)
     # alimiter: `level=disabled` keeps it from re-normalizing what pyloudnorm set.
     filters = (f"volume={gain_db:.3f}dB,"
                f"alimiter=limit={limit:.4f}:attack=5:release=50:level=disabled")
-    run_ffmpeg(["-i", str(wav), "-af", filters, "-ac", "1", "-ar", str(rate),
+    run_ffmpeg(["-i", str(wav), "-af", filters, "-ac", "1", "-ar", str(MP3_RATE),
                 "-c:a", "libmp3lame", "-b:a", bitrate, "-map_metadata", "-1",
                 "-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(target)])
 
@@ -195,6 +207,6 @@ def assemble(segments: list[Segment], target: Path, *, target_lufs: float = -16.
     """The whole episode: laid out, normalized and encoded to `target` (mp3)."""
     if not segments:
         raise AssemblyError("no segments to assemble")
-    audio, cues = lay_out(segments, gap_s=gap_s)
-    loudness = encode_mp3(audio, target, target_lufs=target_lufs, bitrate=bitrate)
-    return Assembled(mp3=target, cues=cues, duration_s=len(audio) / RATE, loudness=loudness)
+    audio, cues, rate = lay_out(segments, gap_s=gap_s)
+    loudness = encode_mp3(audio, rate, target, target_lufs=target_lufs, bitrate=bitrate)
+    return Assembled(mp3=target, cues=cues, duration_s=len(audio) / rate, loudness=loudness)

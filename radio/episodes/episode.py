@@ -19,7 +19,7 @@ from radio.episodes.chapters import Chapter, chapters_from_cues, write_chapters_
 from radio.episodes.cover import write_cover
 from radio.episodes.tags import write_tags
 from radio.episodes.transcript import write_vtt
-from radio.store import Store
+from radio.store import Store, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +112,18 @@ def record_episode(store: Store, data: DataRoot, settings: Settings, show_id: st
     return Episode(show_id=show_id, title=title, date=date, paths=paths, chapters=chapters,
                    duration_s=made.duration_s, loudness_lufs=made.loudness.integrated_lufs,
                    true_peak_db=made.loudness.true_peak_db)
+
+
+def save_episode(store: Store, data: DataRoot, episode: Episode) -> bool:
+    """Record the episode; False if the show already has one (another recorder was first)."""
+    relative = [p.relative_to(data.root).as_posix() for p in episode.paths.all()]
+    with store.tx() as db:
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO episodes (show_id, title, mp3_path, transcript_path, "
+            "chapters_path, duration_s, bytes, loudness_lufs, published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (episode.show_id, episode.title, *relative, episode.duration_s,
+             episode.paths.mp3.stat().st_size, episode.loudness_lufs, now_iso())).rowcount == 1
+        db.execute("UPDATE shows SET status='recorded', updated_at=? WHERE show_id=?",
+                   (now_iso(), episode.show_id))
+    return inserted

@@ -110,7 +110,9 @@ class Ingestor:
         if meta.announce_type not in NEW_TYPES | REVISION_TYPES:
             return False
         latest = self._latest_version(meta.arxiv_id)
-        if meta.announce_type in REVISION_TYPES and (latest is None or version <= latest):
+        if latest is not None and version <= latest:
+            return False  # we have this version or a newer one
+        if meta.announce_type in REVISION_TYPES and latest is None:
             return False  # a revision of a paper we never aired is not news
         return self._due(meta.arxiv_id, version)
 
@@ -251,7 +253,11 @@ class Ingestor:
         return message
 
     def mark_published(self, message: PaperFetched) -> None:
-        self.store.set_stage(message.arxiv_id, message.version, STAGE, "done")
+        with self.store.tx() as db:
+            db.execute(_SET_STAGE, (message.arxiv_id, message.version, STAGE, "done", "",
+                                    now_iso()))
+            db.execute("DELETE FROM kv WHERE key=?",
+                       (_message_key(message.arxiv_id, message.version),))
 
     def unpublished(self) -> list[PaperFetched]:
         """Messages recorded but not published (a crash or a stop came between)."""

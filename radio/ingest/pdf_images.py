@@ -13,9 +13,11 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pymupdf
 
 CARD_SIZE = (1280, 720)
+MAX_ASPECT = 4.0  # page image height : width at most
 MAX_AUTHORS = 6
 ABSTRACT_CHARS = 600
 _BACKGROUND = (0.07, 0.09, 0.15)
@@ -41,28 +43,45 @@ def render_pages(doc: pymupdf.Document, out_dir: Path, width_px: int, count: int
     for number in range(count):
         page = doc[number]
         zoom = width_px / page.rect.width
+        # A freak page shape (a scroll, a poster) is cut to 4:1 rather than eat memory.
+        clip = pymupdf.Rect(page.rect.x0, page.rect.y0, page.rect.x1,
+                            page.rect.y0 + min(page.rect.height, MAX_ASPECT * page.rect.width))
         pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB,
-                              alpha=False, annots=False)
-        path = out_dir / f"{number + 1:03d}.png"
-        pix.save(path)
-        paths.append(path)
+                              alpha=False, annots=False, clip=clip)
+        paths.append(save_png(pix, out_dir / f"{number + 1:03d}.png"))
     return paths
+
+
+def save_png(pix: pymupdf.Pixmap, path: Path) -> Path:
+    """PNG of an RGB pixmap; grey if the page has no colour (most text pages): a third of
+    the bytes to compress, which is most of the cost of a page image."""
+    rgb = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(-1, 3)
+    if (rgb == rgb[:, :1]).all():
+        pix = pymupdf.Pixmap(pymupdf.csGRAY, pix)
+    pix.save(path)
+    return path
 
 
 def render_title_card(info: CardInfo, path: Path) -> Path:
     """A 1280x720 PNG card: id and category, title, authors, the start of the abstract."""
-    width, height = CARD_SIZE
-    with pymupdf.open() as doc:
-        page = doc.new_page(width=width, height=height)
-        page.draw_rect(page.rect, color=None, fill=_BACKGROUND)
-        html = _template().render(card=info, authors=_authors(info.authors),
-                                  abstract=excerpt(info.abstract, ABSTRACT_CHARS))
-        page.insert_htmlbox(pymupdf.Rect(72, 56, width - 72, height - 48), html,
-                            css=_CSS, scale_low=0)
-        pix = page.get_pixmap(alpha=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pix.save(path)
+    with title_card_pdf(info) as doc:
+        pix = doc[0].get_pixmap(alpha=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pix.save(path)
     return path
+
+
+def title_card_pdf(info: CardInfo) -> pymupdf.Document:
+    """The title card as a one-page PDF, 1 pt per pixel."""
+    width, height = CARD_SIZE
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(page.rect, color=None, fill=_BACKGROUND)
+    html = _template().render(card=info, authors=_authors(info.authors),
+                              abstract=excerpt(info.abstract, ABSTRACT_CHARS))
+    page.insert_htmlbox(pymupdf.Rect(72, 56, width - 72, height - 48), html, css=_CSS,
+                        scale_low=0)
+    return doc
 
 
 def excerpt(text: str, limit: int) -> str:

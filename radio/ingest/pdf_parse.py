@@ -160,7 +160,7 @@ def parse_to_dir(pdf: Path, out: Path, card: CardInfo, limits: PdfSettings, *,
     out.mkdir(parents=True, exist_ok=True)
     with open_pdf(pdf, limits.max_bytes) as doc:
         count = min(doc.page_count, limits.max_pages)
-        result = _extract_text(doc, count, out)
+        result = extract_text(doc, count, out)
         result.pages = doc.page_count
         if images:
             pages = render_pages(doc, out / "pages", limits.page_width_px, count)
@@ -169,7 +169,7 @@ def parse_to_dir(pdf: Path, out: Path, card: CardInfo, limits: PdfSettings, *,
     return result
 
 
-def _extract_text(doc: pymupdf.Document, count: int, out: Path) -> ParseResult:
+def extract_text(doc: pymupdf.Document, count: int, out: Path) -> ParseResult:
     try:
         pages = [pt.read_page(doc[n], n + 1) for n in range(count)]
     except RuntimeError as exc:  # MuPDF gave up on a damaged content stream
@@ -191,6 +191,7 @@ def _extract_text(doc: pymupdf.Document, count: int, out: Path) -> ParseResult:
              for page in pages for b in page.notes]
     sections, references = build_sections(pt.split_run_in(paras))
     text, records = layout(sections)
+    result.chars = len(text)
     result.title = pt.title_of(pages[0], body) if pages else ""
     result.sections = [s.heading for s in sections if s.heading]
     result.text_file, result.sections_file = "text.txt", "sections.json"

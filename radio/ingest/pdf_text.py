@@ -30,7 +30,7 @@ STAMP = re.compile(r"^arXiv:\s*(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d
                    r"\s+\[[^\]]+\]\s+\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}$")
 PAGE_NUMBER = re.compile(r"^(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab)\.?\s*\d", re.I)
-MARGIN = 0.09  # share of the page height where headers and footers live
+MARGIN = 0.1  # share of the page height where headers and footers live
 _BOLD_FONT = re.compile(r"bold|medi|semibold|black|heavy|cmbx|\bTB\b|-B\b|TB$|bx\d", re.I)
 _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}(?:\s?\.\s?\d{1,2}){0,3}\.?)|(?:[IVX]{1,5}\.)"
                        r"|(?:[A-H](?:\.\d{1,2})*\.?))\s+(?P<title>\S.*)$")
@@ -114,7 +114,6 @@ class Para:
     level: int = 0
     number: str = ""
     size: float = 0.0
-    footnote: bool = False
 
 
 @dataclass
@@ -247,18 +246,23 @@ def drop_furniture(pages: list[PageText], body: float) -> None:
         kept = []
         for block in page.blocks:
             key = _margin_key(page, block)
-            if key and (repeats[key] >= needed or PAGE_NUMBER.match(block.text)):
-                continue
-            if block.size < 0.65 * body:
-                continue  # labels inside figures
+            if key and block.size < 1.15 * body and (repeats[key] >= needed
+                                                     or PAGE_NUMBER.match(block.text)):
+                continue  # the title may start in the margin and come back as a header
+            if block.size < 0.65 * body or _is_label(block.text):
+                continue  # labels inside figures, equation numbers
             kept.append(block)
         page.blocks = kept
+
+
+def _is_label(text: str) -> bool:
+    return len(text) < 12 and not any(c.isalpha() for c in text)
 
 
 def _margin_key(page: PageText, block: Block) -> str | None:
     """A digit-blind key for text in the top or bottom margin; None elsewhere."""
     top, bottom = block.bbox[1], block.bbox[3]
-    if bottom > MARGIN * page.height and top < (1 - MARGIN) * page.height:
+    if top > MARGIN * page.height and bottom < (1 - MARGIN) * page.height:
         return None
     return re.sub(r"\d+", "#", block.text.lower())
 
@@ -382,7 +386,7 @@ def _heading(line: Line, body: float) -> tuple[int, str, str] | None:
     if line.size < 0.85 * body:
         return None
     match = _NUMBERED.match(text)
-    if match and (styled or line.italic and "." in match.group("num")):  # IEEE: "A. Naive RAG"
+    if match and (styled or (line.italic and "." in match.group("num"))):  # IEEE: "A. Naive RAG"
         number, title = match.group("num").replace(" ", "").rstrip("."), match.group("title")
         if not title[0].isupper() or title.endswith(".") or sum(c.isdigit() for c in title) > 4:
             return None

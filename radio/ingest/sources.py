@@ -61,13 +61,15 @@ class PaperMeta:
     def key(self) -> str:
         return f"{self.arxiv_id}v{self.version}" if self.version else self.arxiv_id
 
-    def completed_by(self, other: PaperMeta) -> PaperMeta:
-        """This record with the gaps filled from `other` (same paper)."""
-        gaps = {name: getattr(other, name) for name in
-                ("version", "primary_category", "published", "updated", "licence_url",
-                 "announce_type") if getattr(self, name) is None}
-        gaps.update({name: getattr(other, name) for name in
+    def completed_by(self, api: PaperMeta) -> PaperMeta:
+        """A listing's record with the API's dates and primary category (the listing has
+        only the announcement date and no marked primary), and any other gap filled."""
+        gaps = {name: getattr(api, name) for name in
+                ("version", "licence_url", "announce_type") if getattr(self, name) is None}
+        gaps.update({name: getattr(api, name) for name in
                      ("title", "authors", "abstract", "categories") if not getattr(self, name)})
+        gaps.update({name: getattr(api, name) for name in
+                     ("primary_category", "published", "updated") if getattr(api, name)})
         return replace(self, **gaps)
 
 

@@ -62,7 +62,7 @@ class ObsClient:
             self._client = obsws_python.ReqClient(host=self.host, port=self.port,
                                                   password=self._password,
                                                   timeout=self.timeout_s)
-        except (OSError, OBSSDKError, websocket.WebSocketException, KeyError) as exc:
+        except (OSError, OBSSDKError, websocket.WebSocketException, KeyError, ValueError) as exc:
             raise ObsUnavailable(f"cannot connect to OBS at {self.host}:{self.port}: "
                                  f"{type(exc).__name__}: {exc}") from None
 

@@ -8,6 +8,7 @@ and puts back our items' places and styles; items an operator added are left alo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,33 +96,54 @@ async def build(obs: Caller, layout: Layout) -> list[str]:
     video = await obs.call("GetVideoSettings")
     scale = video["baseWidth"] / REFERENCE_WIDTH
     fixed: list[str] = []
-    inputs = {i["inputName"]: i["inputKind"] for i in (await obs.call("GetInputList"))["inputs"]}
-    for name, source in layout.sources.items():
-        if name in inputs and inputs[name] != source.kind:
-            fixed.append(f"input {name!r} had kind {inputs.pop(name)}")
-            await obs.call("RemoveInput", inputName=name)
+    inputs = await _inputs_of_the_right_kind(obs, layout, fixed)
     scenes = {s["sceneName"] for s in (await obs.call("GetSceneList"))["scenes"]}
     for scene, items in layout.scenes.items():
         if scene not in scenes:
             await obs.call("CreateScene", sceneName=scene)
             fixed.append(f"scene {scene!r}")
-        listing = await obs.call("GetSceneItemList", sceneName=scene)
-        present = {i["sourceName"]: i["sceneItemId"] for i in listing["sceneItems"]}
-        for index, name in enumerate(items):
-            item_id = present.get(name)
-            if item_id is None:
-                fixed.append(f"{name!r} in {scene!r}")
-                item_id = await _add_item(obs, scene, name, layout.sources[name], inputs)
-            await obs.call("SetSceneItemTransform", sceneName=scene, sceneItemId=item_id,
-                           sceneItemTransform=_transform(layout.sources[name], scale))
-            await obs.call("SetSceneItemEnabled", sceneName=scene, sceneItemId=item_id,
-                           sceneItemEnabled=True)
-            await obs.call("SetSceneItemIndex", sceneName=scene, sceneItemId=item_id,
-                           sceneItemIndex=index)
+        await _place_items(obs, scene, items, layout, inputs, scale, fixed)
     for name, source in layout.sources.items():
         await obs.call("SetInputSettings", inputName=name, inputSettings=source.settings,
                        overlay=True)
     return fixed
+
+
+async def _inputs_of_the_right_kind(obs: Caller, layout: Layout, fixed: list[str],
+                                    ) -> dict[str, str]:
+    """OBS's inputs by name, after removing ours that have the wrong kind."""
+    inputs = {i["inputName"]: i["inputKind"] for i in (await obs.call("GetInputList"))["inputs"]}
+    for name, source in layout.sources.items():
+        if name in inputs and inputs[name] != source.kind:
+            fixed.append(f"input {name!r} was a {inputs.pop(name)}")
+            await obs.call("RemoveInput", inputName=name)
+            await _gone(obs, name)
+    return inputs
+
+
+async def _gone(obs: Caller, name: str, timeout_s: float = 5.0) -> None:
+    """Wait until OBS has released a removed input (removal finishes asynchronously)."""
+    async with asyncio.timeout(timeout_s):
+        while any(i["inputName"] == name for i in (await obs.call("GetInputList"))["inputs"]):
+            await asyncio.sleep(0.05)
+
+
+async def _place_items(obs: Caller, scene: str, items: tuple[str, ...], layout: Layout,
+                       inputs: dict[str, str], scale: float, fixed: list[str]) -> None:
+    """Add missing items to a scene and put every one of ours in its place and order."""
+    listing = await obs.call("GetSceneItemList", sceneName=scene)
+    present = {i["sourceName"]: i["sceneItemId"] for i in listing["sceneItems"]}
+    for index, name in enumerate(items):
+        item_id = present.get(name)
+        if item_id is None:
+            fixed.append(f"{name!r} in {scene!r}")
+            item_id = await _add_item(obs, scene, name, layout.sources[name], inputs)
+        await obs.call("SetSceneItemTransform", sceneName=scene, sceneItemId=item_id,
+                       sceneItemTransform=_transform(layout.sources[name], scale))
+        await obs.call("SetSceneItemEnabled", sceneName=scene, sceneItemId=item_id,
+                       sceneItemEnabled=True)
+        await obs.call("SetSceneItemIndex", sceneName=scene, sceneItemId=item_id,
+                       sceneItemIndex=index)
 
 
 async def _add_item(obs: Caller, scene: str, name: str, source: Source,
@@ -142,7 +164,8 @@ def contents(now: OnAirNow, image: Path | None) -> dict[str, dict[str, Any]]:
     return {
         SHOW: {"text": clip(now.show_title or "", 80)},
         TITLE: {"text": clip(now.title or now.show_title or "", 160)},
-        AUTHORS: {"text": authors_line(now.authors)},
+        AUTHORS: {"text": "\n".join(filter(None, [
+            authors_line(now.authors), f"arXiv:{now.paper_id}" if now.paper_id else ""]))},
         CAPTION: {"text": clip(caption, 220)},
         PAGE: {"file": str(image) if image else ""},
     }

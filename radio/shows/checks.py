@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from radio.shows.script import Line, Script, count_words
 from radio.understanding.grounding import GroundingReport, Source, check_grounding
 
 _MARKUP = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|ai)\b|arxiv\.org|[<>{}\[\]\\$#|`~^]|\*\*|__")
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u3000-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"[.!?][)'\"”’]*$")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPEAKER_PREFIX = re.compile(r"^\s*([A-Z][\w .'-]{0,30}):\s+")
 COPY_NGRAM = 8
@@ -68,7 +71,7 @@ def check_speakers(lines: list[Line], spec: SegmentCheck) -> list[str]:
                 for n, line in enumerate(lines, 1) if line.speaker not in spec.hosts]
     if spec.alternate:
         problems += [f"line {n}: {line.speaker} speaks twice in a row"
-                     for n, (prev, line) in enumerate(zip(lines, lines[1:], strict=False), 2)
+                     for n, (prev, line) in enumerate(pairwise(lines), 2)
                      if prev.speaker == line.speaker]
     return problems
 
@@ -101,6 +104,10 @@ def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -
         markup = _MARKUP.search(line.text)
         if markup:
             problems.append(f"line {n}: URL or markup {markup.group()!r}")
+        if _OTHER_SCRIPT.search(line.text):
+            problems.append(f"line {n}: not in English")
+        if not _SENTENCE_END.search(line.text):
+            problems.append(f"line {n} ends mid-sentence")
         if copy_check and copies(line.text, spec.abstract):
             problems.append(f"line {n} copies the abstract")
     return problems

@@ -32,7 +32,9 @@ def speakable(sentences: list[str], seen: set[str]) -> list[str]:
     return out
 
 
-def opening(slot: Slot, paper: Paper) -> str:
+def opening(slot: Slot, paper: Paper | None) -> str:
+    if paper is None:
+        return f"This week's theme: {slot.focus or slot.title}."
     if slot.kind == "revision":
         return f"There is a new version, version {paper.version}, of {paper.title}."
     if slot.kind == "discussion" and slot.part > 1:
@@ -40,7 +42,8 @@ def opening(slot: Slot, paper: Paper) -> str:
     return f"{paper.title}."
 
 
-def paper_lines(slot: Slot, plan: list, pool: list[str], paper: Paper, budget_words: float,
+def paper_lines(slot: Slot, plan: list, pool: list[str], paper: Paper | None,
+                budget_words: float,
                 tolerance: float, seen: set[str]) -> list[Line]:
     """Lines of the paper's own sentences, in the plan's speaker order, filling the budget."""
     texts: list[list[str]] = [[] for _ in plan]
@@ -61,7 +64,8 @@ def paper_lines(slot: Slot, plan: list, pool: list[str], paper: Paper, budget_wo
         total += words
         if total >= budget_words:
             break
-    return [Line(speaker=plan[n].speaker, text=" ".join(parts), paper_id=paper.arxiv_id)
+    return [Line(speaker=plan[n].speaker, text=" ".join(parts),
+                 paper_id=paper.arxiv_id if paper else None)
             for n, parts in enumerate(texts) if parts]
 
 
@@ -82,9 +86,6 @@ def template_lines(slot: Slot, plan: list, context: dict, station: str) -> list[
                  + (f" We talked about {' and '.join(items[:2])}." if items else ""),
                  f"Thank you for listening to {station}. Goodbye from {other} and me, {lead}."]
         speakers = [other, lead]
-    elif slot.kind == "theme":
-        texts = [f"This week's theme: {context.get('theme', slot.title)}."]
-        speakers = [lead]
     else:
         texts = [f"Next: {context.get('next', slot.title)}."]
         speakers = [lead]

@@ -11,6 +11,7 @@ completes, also when the LLM is down.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -20,9 +21,10 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import jsonschema
 
 from radio.artifacts import DataRoot
-from radio.backends.llm import LLM, LLMError, chat_json
+from radio.backends.llm import LLM, LLMError
 from radio.config import Host, Settings
 from radio.messages import ShowRequested
 from radio.shows import extractive
@@ -37,7 +39,10 @@ from radio.understanding.summarize import Chunk, chunk_text
 log = logging.getLogger(__name__)
 
 CHARS_PER_WORD = 6.0  # spoken English about papers, spaces included
-LINE_SLACK = (0.8, 1.25)  # the schema's bounds on a line's characters, around its target
+LINE_SLACK = (0.75, 1.5)  # the schema's bounds on a line's characters, around its target
+# What a line may contain: plain spoken English. Excluding markup, quotes, newlines and other
+# scripts in the grammar itself keeps a small model from drifting into them.
+SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'()%&+/-]"
 PASSAGES = 2
 TEMPLATES = {"intro": "show_intro.j2", "discussion": "show_paper.j2",
              "headline": "show_headline.j2", "revision": "show_headline.j2",
@@ -53,6 +58,19 @@ ROLE_WEIGHT = {"open": 1.0, "close": 0.8, "welcome": 1.0, "preview": 1.0, "recap
                "changed": 1.0, "theme_open": 1.0, "theme_ask": 0.6}
 SECTION_OF_ROLE = {"idea": "problem", "method": "method", "results": "results",
                    "limits": "limits"}
+
+
+class BadOutput(ValueError):
+    """The model answered, but not in the shape asked for."""
+
+
+def finish_sentence(text: str) -> str:
+    """A line cut by its length bound ends at its last full sentence, if it has one."""
+    text = text.rstrip(" ,;:-(&+/")
+    if not text or text[-1] in ".!?)'":
+        return text
+    end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[:end + 1] if end >= 0.5 * len(text) else text
 
 
 @dataclass
@@ -171,9 +189,9 @@ def segment_schema(plan: list[LinePlan]) -> dict:
         "type": "object",
         "properties": {
             "speaker": {"const": line.speaker},
-            "text": {"type": "string",
-                     "minLength": int(line.words * CHARS_PER_WORD * LINE_SLACK[0]),
-                     "maxLength": int(line.words * CHARS_PER_WORD * LINE_SLACK[1])},
+            "text": {"type": "string", "pattern": (
+                f"^{SPOKEN_CHARS}{{{int(line.words * CHARS_PER_WORD * LINE_SLACK[0])},"
+                f"{int(line.words * CHARS_PER_WORD * LINE_SLACK[1])}}}$")},
         },
         "required": ["speaker", "text"], "additionalProperties": False,
     } for line in plan]
@@ -296,6 +314,9 @@ class ShowWriter:
                 self._llm_failures += 1
                 problems.append(f"attempt {attempts}: LLM failed: {exc}"[:300])
                 break
+            except BadOutput as exc:
+                problems.append(f"attempt {attempts}: {exc}")
+                continue
             self._llm_failures = 0
             found, report = check_segment(lines, spec)
             if not found:
@@ -322,22 +343,28 @@ class ShowWriter:
         chars = sum(p.words for p in plan) * CHARS_PER_WORD * LINE_SLACK[1]
         sampling = self.settings.llm.dialogue.model_copy(
             update={"max_tokens": int(chars / 3 + 20 * len(plan) + 40)})
-        data = chat_json(self.llm, [{"role": "system", "content": system},
-                                    {"role": "user", "content": user}],
-                         sampling=sampling, schema=segment_schema(plan), attempts=2)
+        schema = segment_schema(plan)
+        reply = self.llm.chat([{"role": "system", "content": system},
+                               {"role": "user", "content": user}],
+                              sampling=sampling, schema=schema)
+        try:
+            data = json.loads(reply, strict=False)
+            jsonschema.validate(data, schema)
+        except (ValueError, jsonschema.ValidationError) as exc:
+            raise BadOutput(f"reply does not fit the schema: {str(exc)[:200]}") from exc
         return [Line(speaker=str(item.get("speaker", "")),
-                     text=clean_text(str(item.get("text", "")), self.names),
+                     text=finish_sentence(clean_text(str(item.get("text", "")), self.names)),
                      paper_id=paper.arxiv_id if paper else None,
                      section=SECTION_OF_ROLE.get(p.role))
                 for p, item in zip(plan, data["lines"], strict=False)]
 
     def fallback(self, slot: Slot, plan: list[LinePlan], material: Material,
                  paper: Paper | None, spec: SegmentCheck) -> tuple[list[Line], str]:
-        if paper is None or slot.kind == "theme" and not material.sentences:
-            return extractive.template_lines(slot, plan, material.context, self.station), \
-                "template"
-        return extractive.paper_lines(slot, plan, material.sentences, paper,
-                                      spec.budget_words, spec.tolerance, spec.seen), "extractive"
+        if paper is not None or (slot.kind == "theme" and material.sentences):
+            return extractive.paper_lines(slot, plan, material.sentences, paper,
+                                          spec.budget_words, spec.tolerance, spec.seen), \
+                "extractive"
+        return extractive.template_lines(slot, plan, material.context, self.station), "template"
 
     # --- material ------------------------------------------------------------------------
 

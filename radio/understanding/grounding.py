@@ -78,6 +78,12 @@ class Source:
         return {v for v in values if v is not None}
 
     @cached_property
+    def ngrams(self) -> set[tuple[str, ...]]:
+        """Word 4-grams, to tell the paper's phrases from a prompt's."""
+        words = re.findall(r"[a-z0-9]+", self.lower)
+        return set(zip(*(words[i:] for i in range(4)), strict=False))
+
+    @cached_property
     def words(self) -> set[str]:
         return set(re.findall(r"[a-z0-9]+", self.lower))
 

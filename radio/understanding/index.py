@@ -230,7 +230,12 @@ class Library:
 
     def __init__(self, store: Store, embedder: Embedder, directory: Path) -> None:
         self.store, self.embedder = store, embedder
-        self.index = PaperIndex.load(directory, embedder.dim, embedder.name)
+        try:
+            self.index = PaperIndex.load(directory, embedder.dim, embedder.name)
+        except (ValueError, RuntimeError) as exc:  # damaged, or another model's vectors
+            log.warning("%s; rebuilding the index from the store", exc)
+            self.index = PaperIndex(directory, embedder.dim, embedder.name)
+            self.rebuild()
 
     def text_of(self, arxiv_id: str) -> str:
         row = self.store.one("SELECT title, abstract FROM papers WHERE arxiv_id=?", (arxiv_id,))

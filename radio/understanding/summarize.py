@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -24,39 +24,43 @@ from pydantic import BaseModel, Field
 from radio.backends.embedder import Embedder
 from radio.backends.llm import LLM, chat_json
 from radio.config import LLMSettings
-from radio.understanding.grounding import Source, check_grounding
+from radio.understanding.chunks import (
+    Chunk,
+    clean,
+    embed_chunks,
+    make_chunks,
+    select_passages,
+    sentences,
+)
+from radio.understanding.grounding import LineVerdict, Source, check_grounding
 from radio.understanding.prompts import render
 
 log = logging.getLogger(__name__)
 
-# What each part of the summary needs to read; the queries are matched against the chunks.
-ASPECTS: dict[str, str] = {
-    "problem": "the problem this paper addresses, motivation and challenges",
-    "method": "we propose a method, approach, model architecture or system",
-    "results": "experimental results, evaluation, accuracy, outperforms baselines, table",
-    "limits": "limitations, future work, conclusion and discussion",
-}
 PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
 MAX_NOTES = 8
 
 SUMMARY_SCHEMA: dict = {
     "type": "object",
     "properties": {
-        "problem": {"type": "string", "minLength": 1},
-        "method": {"type": "string", "minLength": 1},
-        "results": {"type": "string", "minLength": 1},
-        "limits": {"type": "string"},
-        "key_points": {"type": "array", "items": {"type": "string", "minLength": 1},
-                       "minItems": 3, "maxItems": 5},
-        "short": {"type": "string", "minLength": 1},
-        "hook": {"type": "string", "minLength": 1},
+        # Length caps bound the generation time, and keep a hook a hook.
+        # ~650 tokens in all, within the summary's max_tokens (800).
+        "problem": {"type": "string", "minLength": 10, "maxLength": 300},
+        "method": {"type": "string", "minLength": 10, "maxLength": 400},
+        "results": {"type": "string", "minLength": 10, "maxLength": 400},
+        "limits": {"type": "string", "maxLength": 300},
+        "key_points": {"type": "array", "minItems": 3, "maxItems": 5,
+                       "items": {"type": "string", "minLength": 10, "maxLength": 150}},
+        "short": {"type": "string", "minLength": 10, "maxLength": 400},
+        "hook": {"type": "string", "minLength": 10, "maxLength": 120},
     },
     "required": ["problem", "method", "results", "limits", "key_points", "short", "hook"],
     "additionalProperties": False,
 }
 NOTES_SCHEMA: dict = {
     "type": "object",
-    "properties": {"notes": {"type": "array", "items": {"type": "string", "minLength": 1},
+    "properties": {"notes": {"type": "array",
+                             "items": {"type": "string", "minLength": 10, "maxLength": 250},
                              "minItems": 1, "maxItems": MAX_NOTES}},
     "required": ["notes"],
     "additionalProperties": False,
@@ -99,79 +103,16 @@ class SummaryRecord(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-@dataclass(frozen=True)
-class Paper:
+class Paper(BaseModel):
     arxiv_id: str
     version: int
     title: str
     abstract: str
-    text: str
+    text: str = Field(description="text.txt of the pdf worker: no references.")
+    sections: dict | None = None  # sections.json of the pdf worker, when there is one
 
 
-@dataclass(frozen=True)
-class Chunk:
-    index: int
-    text: str
-    section: str | None = None
-
-
-# --- chunks and retrieval ----------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
-_REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s*)?(?:References|REFERENCES|Bibliography)\s*\n")
-_HEADING = re.compile(
-    r"^\s*(?:[0-9IVX]+\.?(?:\d+\.?)*\s+)?(Abstract|Introduction|Related Work|Background|"
-    r"Methods?|Methodology|Approach|Experiments?|Evaluation|Results|Discussion|"
-    r"Limitations|Conclusions?|Future Work)\b", re.I | re.M)
-
-
-def strip_references(text: str) -> str:
-    matches = list(_REFERENCES.finditer(text))
-    # The last "References" heading in the second half of the paper ends the body.
-    if matches and matches[-1].start() > len(text) // 2:
-        return text[: matches[-1].start()]
-    return text
-
-
-def chunk_text(text: str, max_words: int = 160) -> list[Chunk]:
-    """Sentence-aligned chunks of about `max_words`, tagged with the section they start in."""
-    body = strip_references(text)
-    chunks: list[Chunk] = []
-    section: str | None = None
-    words: list[str] = []
-    start_section: str | None = None
-    for paragraph in re.split(r"\n\s*\n|\n(?=\s*[0-9IVX]+\.?\s+[A-Z])", body):
-        heading = _HEADING.match(paragraph)
-        if heading and len(paragraph) < 400:
-            section = heading.group(1).title()
-        for sentence in _SENTENCE_END.split(" ".join(paragraph.split())):
-            if not sentence:
-                continue
-            if not words:
-                start_section = section
-            words += sentence.split()
-            if len(words) >= max_words:
-                chunks.append(Chunk(len(chunks), " ".join(words), start_section))
-                words = []
-    if words:
-        chunks.append(Chunk(len(chunks), " ".join(words), start_section))
-    return chunks
-
-
-def select_passages(chunks: list[Chunk], embedder: Embedder, count: int) -> list[Chunk]:
-    """The opening chunk plus, in turn, the best chunk for each aspect, until `count`."""
-    if len(chunks) <= count:
-        return chunks
-    vectors = embedder.embed([c.text for c in chunks])
-    queries = embedder.embed(list(ASPECTS.values()))
-    ranked = [list(np.argsort(-(vectors @ q))) for q in queries]
-    chosen: list[int] = [0]
-    while len(chosen) < count:
-        for ranking in ranked:
-            best = next((int(i) for i in ranking if int(i) not in chosen), None)
-            if best is not None and len(chosen) < count:
-                chosen.append(best)
-    return [chunks[i] for i in sorted(chosen)]
+# --- generation --------------------------------------------------------------------------
 
 
 def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[Chunk]]:
@@ -187,11 +128,23 @@ def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[
     return groups
 
 
-# --- generation --------------------------------------------------------------------------
+def tidy(data: dict) -> dict:
+    """Cut a field that hit its length cap back to its last whole sentence."""
+    def whole(text: str) -> str:
+        text = text.strip()
+        if not text or text[-1] in ".!?\"')”":
+            return text
+        end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+        return text[: end + 1] if end > 0 else text
+
+    out = {k: whole(v) if isinstance(v, str) else v for k, v in data.items()}
+    out["key_points"] = [whole(p) for p in data.get("key_points", [])]
+    return out
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+def ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return set(zip(*(words[i:] for i in range(n)), strict=False))
 
 
 def summary_lines(data: dict) -> list[str]:
@@ -215,10 +168,17 @@ class Summarizer:
         n_ctx = getattr(self.llm, "n_ctx", self.settings.n_ctx)
         return n_ctx - self.settings.summary.max_tokens - PROMPT_OVERHEAD_TOKENS
 
-    def summarize(self, paper: Paper) -> SummaryRecord:
-        source = Source(f"{paper.title}\n{paper.abstract}\n{strip_references(paper.text)}")
-        chunks = chunk_text(paper.text, self.settings.chunk_words)
-        passages = select_passages(chunks, self.embedder, self.settings.summary_passages)
+    def chunks(self, paper: Paper) -> tuple[list[Chunk], np.ndarray]:
+        """The paper's chunks and their vectors (the embeddings worker keeps them)."""
+        chunks = make_chunks(paper.text, paper.sections, self.settings.chunk_words)
+        return chunks, embed_chunks(chunks, self.embedder)
+
+    def summarize(self, paper: Paper, chunked: tuple[list[Chunk], np.ndarray] | None = None,
+                  ) -> SummaryRecord:
+        source = Source(f"{paper.title}\n{paper.abstract}\n{paper.text}")
+        chunks, vectors = chunked or self.chunks(paper)
+        passages = select_passages(chunks, self.embedder, self.settings.summary_passages,
+                                   vectors)
         budget = self.passage_budget - self.count_tokens(paper.title + paper.abstract)
         groups = group_within(passages, budget, self.count_tokens)
         notes: list[str] = []
@@ -228,21 +188,22 @@ class Summarizer:
         else:
             passages_in_prompt = passages
 
-        best: tuple[float, dict, list] | None = None
+        best: tuple[float, dict, list[LineVerdict], set[str]] | None = None
         avoid: list[str] = []
         attempts = 0
         while attempts <= self.settings.summary_regenerations:
             attempts += 1
-            data = self._write(paper, passages_in_prompt, notes, avoid)
+            data = tidy(self._write(paper, passages_in_prompt, notes, avoid))
             report = check_grounding(summary_lines(data), source)
+            echoes = {v.line for v in report.lines if self._echoes(v.line, source)}
             if best is None or report.rate > best[0]:
-                best = (report.rate, data, report.lines)
+                best = (report.rate, data, report.lines, echoes)
             if report.rate == 1.0:
                 break
             avoid = sorted({c for v in report.lines for c in v.unsupported})
         assert best is not None
-        rate, data, verdicts = best
-        bad = {v.line for v in verdicts if not v.ok}
+        rate, data, verdicts, echoes = best
+        bad = {v.line for v in verdicts if not v.ok} | echoes
         unsupported = sorted({c for v in verdicts for c in v.unsupported})
         summary = self._drop(data, bad, paper)
         return SummaryRecord(
@@ -252,13 +213,23 @@ class Summarizer:
             grounding=Grounding(rate=rate, checked=len(verdicts), dropped=sorted(bad),
                                 unsupported=unsupported, attempts=attempts))
 
+    def _echoes(self, line: str, source: Source) -> bool:
+        """A line that parrots our instructions ("why it matters") rather than the paper."""
+        return bool(ngrams(line) & self._instruction_ngrams - source.ngrams)
+
+    @cached_property
+    def _instruction_ngrams(self) -> set[tuple[str, ...]]:
+        empty = render("summary_user.j2", title="", abstract="", passages=[], notes=[],
+                       avoid=[])
+        return ngrams(render("summary_system.j2") + "\n" + empty)
+
     def _messages(self, user: str) -> list[dict[str, str]]:
         return [{"role": "system", "content": render("summary_system.j2")},
                 {"role": "user", "content": user}]
 
     def _write(self, paper: Paper, passages: list[Chunk], notes: list[str],
                avoid: list[str]) -> dict:
-        user = render("summary_user.j2", title=paper.title, abstract=paper.abstract,
+        user = render("summary_user.j2", title=paper.title, abstract=clean(paper.abstract),
                       passages=passages, notes=notes, avoid=avoid)
         return chat_json(self.llm, self._messages(user), sampling=self.settings.summary,
                          schema=SUMMARY_SCHEMA)
@@ -279,7 +250,7 @@ class Summarizer:
     @staticmethod
     def _drop(data: dict, bad: set[str], paper: Paper) -> Summary:
         def keep(text: str) -> str:
-            return " ".join(s for s in sentences(text) if s not in bad)
+            return " ".join(clean(s) for s in sentences(text) if s not in bad)
 
         abstract_opening = " ".join(sentences(paper.abstract)[:2]) or paper.title
         return Summary(
@@ -288,6 +259,6 @@ class Summarizer:
             short=keep(data["short"]) or abstract_opening,
             deep=DeepSummary(problem=keep(data["problem"]), method=keep(data["method"]),
                              results=keep(data["results"]), limits=keep(data["limits"])),
-            key_points=[p.strip() for p in data["key_points"] if p.strip() and p.strip()
+            key_points=[clean(p) for p in data["key_points"] if p.strip() and p.strip()
                         not in bad],
         )

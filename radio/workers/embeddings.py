@@ -1,16 +1,85 @@
-"""embeddings: Embeds summarized papers into the vector index; novelty and related papers.
+"""embeddings: puts each summarized paper into the vector index; novelty and related papers.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes `papers/summarized`, produces `papers/embedded`. The paper's vector stands for its
+title, abstract and short summary (radio/understanding/index.py); the index lives under
+DataRoot.index_dir and is saved at most every `SAVE_EVERY_S` (and at stop). It can always be
+rebuilt from the store (`radio papers reindex`), so one embeddings instance per data root.
+
+Idempotent: a paper already in the index is not embedded again; its novelty and related
+papers are computed again and published with the same message id.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from radio.artifacts import InvalidId
+from radio.backends.embedder import load_embedder
 from radio.messages import PaperEmbedded, PaperSummarized
-from radio.worker import Worker
+from radio.understanding.index import Library
+from radio.worker import PermanentError, Worker
+
+STAGE = "embed"
+SAVE_EVERY_S = 30.0
+RELATED = 5
 
 
 class EmbeddingsWorker(Worker):
     name = "embeddings"
     consumes = (PaperSummarized,)
     produces = (PaperEmbedded,)
-    implemented = False
+
+    library: Library
+
+    async def setup(self) -> None:
+        self.library = await asyncio.to_thread(self._load)
+        self._saved_at = time.monotonic()
+        self._dirty = False
+
+    def _load(self) -> Library:
+        return Library(self.store, load_embedder(self.settings.embedder), self.data.index_dir)
+
+    async def handle(self, message: PaperSummarized) -> None:
+        embedded = await asyncio.to_thread(self.process, message)
+        await self.publish(embedded)
+
+    def process(self, message: PaperSummarized) -> PaperEmbedded:
+        """Embed one paper (if new), then its novelty and related papers (blocking)."""
+        try:
+            self.data.paper_dir(message.arxiv_id)
+        except InvalidId as exc:
+            raise PermanentError(str(exc)) from exc
+        if message.arxiv_id not in self.library.index or \
+                self.store.stage(message.arxiv_id, message.version, STAGE) != "done":
+            try:
+                self.library.embed_papers([message.arxiv_id], save=False)
+            except KeyError as exc:
+                raise PermanentError(str(exc)) from exc
+            self._dirty = True
+            self._save_if_due()
+        novelty = self.library.novelty(message.arxiv_id)
+        related = [hit.arxiv_id for hit in self.library.index.related(message.arxiv_id, RELATED)]
+        detail = f"novelty {novelty:.3f}" if novelty is not None else "first of its kind"
+        self.store.set_stage(message.arxiv_id, message.version, STAGE, "done", detail)
+        return PaperEmbedded(arxiv_id=message.arxiv_id, version=message.version,
+                             novelty=novelty, related=related)
+
+    def _save_if_due(self, force: bool = False) -> None:
+        if self._dirty and (force or time.monotonic() - self._saved_at >= SAVE_EVERY_S
+                            or len(self.library.index) < 1000):  # small: saving is cheap
+            self.library.index.save()
+            self._saved_at, self._dirty = time.monotonic(), False
+
+    async def background(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY_S)
+            await asyncio.to_thread(self._save_if_due)
+
+    async def teardown(self) -> None:
+        if hasattr(self, "library"):
+            await asyncio.to_thread(self._save_if_due, True)
+
+    def status_detail(self) -> dict:
+        library = getattr(self, "library", None)
+        return {"papers": len(library.index)} if library else {}

@@ -105,13 +105,14 @@ class ObsWorker(Worker):
 
     async def _lost(self, reason: str) -> None:
         was_connected = self._state["connected"]
+        known = self._state.get("error") == reason[:300]
         self._state = {"connected": False, "url": self.settings.obs.url, "error": reason[:300]}
         if was_connected:
             self.reconnects += 1
             self.log.warning("lost OBS: %s; reconnecting", reason)
             await self._say_status()
-        else:
-            self.log.debug("OBS not reachable: %s", reason)
+        elif not known:  # say it once, not at every retry
+            self.log.warning("%s; will keep trying", reason)
 
     async def _session(self, obs: ObsClient, version: dict[str, Any]) -> None:
         self.log.info("connected to OBS %s (websocket %s) at %r", version.get("obsVersion"),
@@ -175,7 +176,10 @@ class ObsWorker(Worker):
         except ValueError as exc:
             self.log.warning("onair/now image refused: %s", exc)
             return None
-        return path if path.is_file() else None
+        if not path.is_file():
+            return None
+        seen_from_obs = self.settings.obs.data_dir
+        return seen_from_obs / path.relative_to(self.data.root) if seen_from_obs else path
 
     async def _drive_outputs(self, obs: ObsClient) -> None:
         for output, running in self._wanted.items():

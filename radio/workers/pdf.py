@@ -4,19 +4,21 @@ Consumes `papers/fetched`, produces `papers/parsed`. The parse runs in a child p
 under `settings.pdf` limits (pages, bytes, time, memory) and writes
 `papers/<id>/v<version>/` whole or not at all (layout: radio/ingest/pdf_parse.py).
 
-Idempotent: a version already parsed is not parsed again; the PaperParsed stored beside
-its text (`parsed.json`) is published again unchanged, with the same id, so downstream
-inboxes drop it. Bad input (checksum mismatch, not a PDF, encrypted, truncated, too big,
-too slow) is a PermanentError: the `pdf` stage is marked failed with the reason and
-nothing else changes. A scanned PDF is no failure: it gets page images, the stage
-`no_text`, and `has_text_layer=False`.
+Idempotent: a PDF already parsed is not parsed again; the PaperParsed stored beside its
+text (`parsed.json`, with the source PDF's checksum) is published again unchanged, with
+the same id, so downstream inboxes drop it. Bad input (checksum mismatch, not a PDF,
+encrypted, truncated, too big, too slow) is a PermanentError: the `pdf` stage is marked
+failed with the reason and nothing else changes. A scanned PDF is no failure: it gets
+page images, the stage `no_text`, and `has_text_layer=False`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from radio.artifacts import InvalidId, write_atomic
 from radio.ingest.pdf_images import CardInfo
@@ -35,7 +37,14 @@ class PdfWorker(Worker):
     produces = (PaperParsed,)
 
     async def handle(self, message: PaperFetched) -> None:
-        parsed = await asyncio.to_thread(self.process, message)
+        try:
+            parsed = await asyncio.to_thread(self.process, message)
+        except PermanentError:
+            raise
+        except Exception as exc:  # retried by the runtime; meanwhile the store says why
+            self.store.set_stage(message.arxiv_id, message.version, STAGE, "failed",
+                                 f"{type(exc).__name__}: {exc}")
+            raise
         await self.publish(parsed)
 
     def process(self, message: PaperFetched) -> PaperParsed:
@@ -53,7 +62,8 @@ class PdfWorker(Worker):
         except PdfError as exc:
             self._fail(message, f"{exc.code}: {exc}")
         parsed = self._parsed(message, out, result)
-        write_atomic(out / "parsed.json", parsed.to_json())
+        record = {"source": message.pdf.model_dump(), "parsed": parsed.model_dump(mode="json")}
+        write_atomic(out / "parsed.json", json.dumps(record))
         self._record_result(message, parsed, result)
         return parsed
 
@@ -64,11 +74,15 @@ class PdfWorker(Worker):
             raise PermanentError(str(exc)) from exc
 
     def _already_parsed(self, message: PaperFetched, out: Path) -> PaperParsed | None:
+        """The message published for this very PDF before, if its output is still there."""
         if self.store.stage(message.arxiv_id, message.version, STAGE) not in DONE:
             return None
         try:
-            return PaperParsed.from_json((out / "parsed.json").read_bytes())
-        except (OSError, ValueError):
+            record = json.loads((out / "parsed.json").read_bytes())
+            if Artifact.model_validate(record["source"]) != message.pdf:
+                return None  # the same version fetched again as a different file
+            return PaperParsed.model_validate(record["parsed"])
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # recorded but gone or damaged: parse again
 
     def _verified_pdf(self, message: PaperFetched) -> Path:
@@ -77,7 +91,7 @@ class PdfWorker(Worker):
         except (OSError, ValueError) as exc:  # missing, outside the root, checksum mismatch
             self._fail(message, f"pdf artifact: {exc}")
 
-    def _fail(self, message: PaperFetched, reason: str) -> None:
+    def _fail(self, message: PaperFetched, reason: str) -> NoReturn:
         self.store.set_stage(message.arxiv_id, message.version, STAGE, "failed", reason)
         raise PermanentError(reason)
 
@@ -148,5 +162,5 @@ def _outcome(result: ParseResult) -> tuple[str, str]:
     return "done", f"{shown}, {len(result.sections)} sections, {result.chars} characters"
 
 
-def _iso(value: object) -> str | None:
-    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

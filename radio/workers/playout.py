@@ -1,16 +1,229 @@
-"""playout: The clock: puts voiced segments on air, falls back, never dead air.
+"""playout: the clock. Puts voiced lines on air in show order; never dead air.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes `audio/voiced` (SegmentVoiced): each line is checked and queued on the
+timeline (radio.playout.timeline), which plays in real time in its own thread and falls
+back to the ident, the music bed and replays when nothing is ready. Produces the
+retained `onair/now` (OnAirNow) on every change of what is on air, marks lines aired in
+the store and keeps its place there (`kv: playout.position`), so a restarted playout
+goes on where it stopped. Outputs (radio.playout.outputs): Icecast mp3 with now-playing
+titles, the same mp3 served directly over HTTP (playout.listen_bind, for a station
+without Icecast), RTMP video, and `onair/` files for OBS; each restarts on its own.
+
+Commands (`commands/playout`): `skip` (the current sound), `restart` (`args.output`:
+icecast or rtmp; all if none).
 """
 
 from __future__ import annotations
 
-from radio.messages import OnAirNow, SegmentVoiced
-from radio.worker import Worker
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from radio.messages import Command, Message, OnAirNow, SegmentVoiced, parse
+from radio.playout import sounds, visuals
+from radio.playout.listeners import HttpStreamOutput
+from radio.playout.outputs import IcecastOutput, PcmOutput, RtmpOutput, Screen
+from radio.playout.timeline import Cue, Timeline
+from radio.store import now_iso
+from radio.worker import PermanentError, Worker
+
+POSITION_KEY = "playout.position"
+MODES = {"live": "live", "replay": "fallback", "bed": "fallback", "ident": "ident"}
 
 
 class PlayoutWorker(Worker):
     name = "playout"
     consumes = (SegmentVoiced,)
     produces = (OnAirNow,)
-    implemented = False
+
+    async def setup(self) -> None:
+        cfg = self.settings.playout
+        feed = self.settings.feed
+        self.screen = await asyncio.to_thread(Screen, self.data.root / "onair", cfg.video_size,
+                                              feed.title, write_files=cfg.obs_files)
+        self.outputs: dict[str, PcmOutput] = {}
+        if cfg.icecast_url:
+            self.outputs["icecast"] = IcecastOutput(cfg, feed.title, feed.description)
+        if cfg.rtmp_url:
+            self.outputs["rtmp"] = RtmpOutput(cfg, lambda: self.screen.frame)
+        if cfg.listen_bind:
+            self.outputs["http"] = HttpStreamOutput(cfg, feed.title, cfg.listen_bind)
+        bed = await asyncio.to_thread(sounds.music_bed, cfg.sample_rate, cfg.bed_level_db)
+        ident = await asyncio.to_thread(sounds.ident, cfg.sample_rate, cfg.ident_text, bed)
+        self.events: asyncio.Queue[tuple[str, Cue, datetime]] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def on_event(kind: str, cue: Cue, at: datetime) -> None:  # in the clock's thread
+            loop.call_soon_threadsafe(self.events.put_nowait, (kind, cue, at))
+
+        self.timeline = Timeline(cfg, list(self.outputs.values()), on_event, ident_pcm=ident,
+                                 bed_pcm=bed, tz=ZoneInfo(self.settings.scheduler.timezone))
+        self.now: OnAirNow | None = None
+        await asyncio.to_thread(self._restore)
+        for output in self.outputs.values():
+            output.start()
+        self.timeline.start()
+        self.log.info("on air: outputs %s", ", ".join(self.outputs) or "none")
+
+    async def teardown(self) -> None:
+        timeline = getattr(self, "timeline", None)
+        if timeline is not None:
+            await asyncio.to_thread(timeline.stop)
+        for output in getattr(self, "outputs", {}).values():
+            await asyncio.to_thread(output.stop)
+
+    # --- work: voiced lines ------------------------------------------------------------
+
+    async def handle(self, message: Message) -> None:
+        assert isinstance(message, SegmentVoiced)
+        try:
+            path = await asyncio.to_thread(self.data.verify, message.audio)
+        except (FileNotFoundError, ValueError) as exc:
+            raise PermanentError(f"{message.show_id}#{message.seq}: {exc}") from exc
+        self.store.execute(
+            "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, duration_s)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO NOTHING",
+            (message.show_id, message.seq, message.speaker, message.text, message.paper_id,
+             message.audio.path, message.duration_s))
+        self.timeline.enqueue(message, path)
+
+    def _restore(self) -> None:
+        """Queue again what was received but not aired; remember what aired, for replays."""
+        since = (datetime.now(UTC) - timedelta(hours=self.settings.playout.restore_window_h))
+        rows = self.store.query(
+            "SELECT i.payload, s.aired_at FROM inbox i LEFT JOIN segments s ON "
+            "s.show_id = json_extract(CAST(i.payload AS TEXT), '$.show_id') AND "
+            "s.seq = json_extract(CAST(i.payload AS TEXT), '$.seq') "
+            "WHERE i.worker=? AND i.topic=? AND i.received_at >= ? ORDER BY i.received_at",
+            (self.name, SegmentVoiced.TOPIC, since.isoformat(timespec="milliseconds")))
+        position = self.store.get_kv(POSITION_KEY) or {}
+        unaired: dict[str, list[SegmentVoiced]] = {}
+        aired: list[tuple[str, SegmentVoiced]] = []
+        for row in rows:
+            segment = parse(SegmentVoiced, row["payload"])
+            if row["aired_at"]:
+                aired.append((row["aired_at"], segment))
+            else:
+                unaired.setdefault(segment.show_id, []).append(segment)
+        current = position.get("show_id")
+        order = sorted(unaired, key=lambda show: show != current)  # the show on air first
+        for show in order:
+            segments = sorted(unaired[show], key=lambda s: s.seq)
+            self.timeline.resume(show, segments[0].seq)
+            for segment in segments:
+                self._queue(segment, remember=False)
+        for _, segment in sorted(aired, key=lambda pair: pair[0])[-60:]:
+            self._queue(segment, remember=True)
+        if unaired or aired:
+            self.log.info("restored %d unaired lines of %d shows; %d recent for replays",
+                          sum(map(len, unaired.values())), len(unaired), min(len(aired), 60))
+
+    def _queue(self, segment: SegmentVoiced, *, remember: bool) -> None:
+        try:
+            path = self.data.resolve(segment.audio)
+        except ValueError:
+            return
+        if not path.is_file():
+            return
+        if remember:
+            self.timeline.remember(segment, path)
+        else:
+            self.timeline.enqueue(segment, path)
+
+    # --- what is on air ----------------------------------------------------------------
+
+    async def background(self) -> None:
+        """Follow the clock: publish onair/now, keep the store's place, mark lines aired."""
+        while True:
+            events = [await self.events.get()]
+            while not self.events.empty():
+                events.append(self.events.get_nowait())
+            for kind, cue, _ in events:
+                if cue.kind == "live" and cue.segment is not None:
+                    await asyncio.to_thread(self._keep_place, kind, cue.segment)
+            starts = [(cue, at) for kind, cue, at in events if kind == "start"]
+            if starts:  # the latest only: on a busy machine the picture may skip a line
+                await self._on_air(*starts[-1])
+
+    def _keep_place(self, kind: str, segment: SegmentVoiced) -> None:
+        position = {"show_id": segment.show_id, "seq": segment.seq, "finished": kind == "end"}
+        with self.store.tx() as db:
+            if kind == "end":
+                db.execute("UPDATE segments SET aired_at=? WHERE show_id=? AND seq=?",
+                           (now_iso(), segment.show_id, segment.seq))
+            db.execute(
+                "INSERT INTO kv (key, value, updated_at) VALUES (?, json(?), ?) ON CONFLICT "
+                "(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (POSITION_KEY, json.dumps(position), now_iso()))
+
+    async def _on_air(self, cue: Cue, at: datetime) -> None:
+        now, image = await asyncio.to_thread(self._describe, cue, at)
+        self.now = now
+        await self.publish(now, retain=True)
+        await asyncio.to_thread(self.screen.show, now, image)
+        title = _stream_title(now, self.settings.feed.title)
+        icecast = self.outputs.get("icecast")
+        if isinstance(icecast, IcecastOutput):
+            await icecast.set_title(title)
+        listeners = self.outputs.get("http")
+        if isinstance(listeners, HttpStreamOutput):
+            listeners.title = title
+
+    def _describe(self, cue: Cue, at: datetime) -> tuple[OnAirNow, Path | None]:
+        segment = cue.segment
+        duration = cue.duration_s(self.timeline.rate)
+        if segment is None:
+            text = self.settings.playout.ident_text if cue.kind == "ident" else ""
+            return OnAirNow(mode=MODES[cue.kind], text=text, started_at=at,
+                            duration_s=duration), None
+        paper = visuals.paper(self.store, segment.paper_id)
+        image = visuals.choose_image(
+            self.data, paper, segment.page,
+            licensed_only=self.settings.playout.show_pages_only_if_licensed)
+        row = self.store.one("SELECT title FROM shows WHERE show_id=?", (segment.show_id,))
+        show_title = (row["title"] if row and row["title"] else None) or segment.show_id
+        return OnAirNow(
+            mode=MODES[cue.kind], show_id=segment.show_id, show_title=show_title,
+            seq=segment.seq, speaker=segment.speaker, text=segment.text,
+            paper_id=segment.paper_id, title=paper.title if paper else None,
+            authors=list(paper.authors) if paper else [],
+            image=image.relative_to(self.data.root).as_posix() if image else None,
+            started_at=at, duration_s=duration), image
+
+    # --- operators ---------------------------------------------------------------------
+
+    async def on_command(self, command: Command) -> None:
+        if command.action == "skip":
+            self.timeline.skip()
+        elif command.action == "restart":
+            wanted = command.args.get("output")
+            for name, output in self.outputs.items():
+                if wanted in (None, name):
+                    await asyncio.to_thread(output.restart)
+        else:
+            await super().on_command(command)
+
+    def status_detail(self) -> dict:
+        timeline = getattr(self, "timeline", None)
+        if timeline is None:
+            return {}
+        lines, seconds = timeline.queued()
+        now = getattr(self, "now", None)
+        return {
+            "mode": now.mode if now else "idle",
+            "show_id": now.show_id if now else None, "seq": now.seq if now else None,
+            "queued_lines": lines, "queued_s": round(seconds, 1),
+            "fallback_s": round(timeline.fallback_samples / timeline.rate, 1),
+            "skipped_s": round(timeline.skipped_s, 1),
+            "outputs": {name: output.status() for name, output in self.outputs.items()},
+        }
+
+
+def _stream_title(now: OnAirNow, station: str) -> str:
+    if now.mode == "live" and now.title:
+        return f"{now.title} (arXiv:{now.paper_id}) · {now.show_title}"
+    if now.mode == "live" and now.show_title:
+        return f"{now.show_title} · {station}"
+    return station

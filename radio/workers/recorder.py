@@ -13,13 +13,11 @@ makes it one episode per show, even with several recorders on one database.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from radio import feed, web
 from radio.episodes.assemble import AssemblyError
-from radio.episodes.episode import Episode, collect_segments, record_episode
+from radio.episodes.episode import Episode, collect_segments, record_episode, save_episode
 from radio.messages import EpisodeRecorded, Message, SegmentVoiced
-from radio.store import now_iso
 from radio.worker import PermanentError, Worker
 
 
@@ -43,7 +41,7 @@ class RecorderWorker(Worker):
                                               self.settings, message.show_id, segments)
         except AssemblyError as exc:
             raise PermanentError(f"cannot assemble {message.show_id}: {exc}") from exc
-        if self._insert_episode(episode):
+        if save_episode(self.store, self.data, episode):
             await asyncio.to_thread(feed.apply_retention, self.store, self.data, self.settings)
             await self.publish(self._recorded_message(episode))
 
@@ -51,11 +49,18 @@ class RecorderWorker(Worker):
         return self.store.one("SELECT 1 FROM episodes WHERE show_id=?", (show_id,)) is not None
 
     def _note_segment(self, message: SegmentVoiced) -> None:
-        """Record the line; the tts worker's own row, if there is one, wins."""
+        """Record the line; the tts worker's own row, if there is one, wins.
+
+        The file must exist, but its checksum may have moved on since this message was
+        sent (the tts worker re-voices a rewritten line in place): the table, not a
+        delayed message, says what the line is now.
+        """
         try:
-            self.data.verify(message.audio)  # the file is there and is what the message says
-        except ValueError as exc:  # a checksum mismatch: no retry will fix it
+            path = self.data.resolve(message.audio)
+        except ValueError as exc:  # a path outside the data root: no retry will fix it
             raise PermanentError(str(exc)) from exc
+        if not path.is_file():
+            raise FileNotFoundError(f"segment audio missing: {message.audio.path}")
         self.store.execute(
             "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, "
             "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO UPDATE SET "
@@ -63,25 +68,6 @@ class RecorderWorker(Worker):
             "duration_s=COALESCE(segments.duration_s, excluded.duration_s)",
             (message.show_id, message.seq, message.speaker, message.text, message.paper_id,
              message.audio.path, message.duration_s))
-
-    def _insert_episode(self, episode: Episode) -> bool:
-        """True if this call recorded the episode (False: another recorder was first)."""
-        paths = episode.paths
-        with self.store.tx() as db:
-            inserted = db.execute(
-                "INSERT OR IGNORE INTO episodes (show_id, title, mp3_path, transcript_path, "
-                "chapters_path, duration_s, bytes, loudness_lufs, published_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (episode.show_id, episode.title, self._relative(paths.mp3),
-                 self._relative(paths.transcript), self._relative(paths.chapters),
-                 episode.duration_s, paths.mp3.stat().st_size, episode.loudness_lufs,
-                 now_iso())).rowcount == 1
-            db.execute("UPDATE shows SET status='recorded', updated_at=? WHERE show_id=?",
-                       (now_iso(), episode.show_id))
-        return inserted
-
-    def _relative(self, path: Path) -> str:
-        return path.relative_to(self.data.root).as_posix()
 
     def _recorded_message(self, episode: Episode) -> EpisodeRecorded:
         paths = episode.paths

@@ -1,16 +1,144 @@
-"""scheduler: Fires scheduled shows and keeps the writer ahead of the air.
+"""scheduler: the schedule (store) -> ShowRequested at each show's time; keeps a buffer.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Every tick it reads the `schedule` table, fires the entries that are due (time-zone aware,
+stable show ids so a refire is handled once), and, when less than
+`scheduler.buffer_ahead_s` of airtime is voiced or on its way, asks for a "latest" show
+(papers no show has covered) or else a deep dive. A retained `schedule` message from the
+CLI wakes it at once; the store is the truth, so a missed message only delays a change by
+one tick. The clock is injectable, so tests can run it fast.
 """
 
 from __future__ import annotations
 
-from radio.messages import ShowRequested
-from radio.worker import Worker
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
+from radio.shows.programme import NoPapers, Ranker, select_papers
+from radio.shows.records import pending_seconds, record_request
+from radio.shows.schedule import last_run, load_entries, next_run, set_last_run, show_request
+from radio.worker import Context, Worker
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class SchedulerWorker(Worker):
     name = "scheduler"
-    consumes = ()
+    consumes = (ScheduleChanged,)
     produces = (ShowRequested,)
-    implemented = False
+
+    def __init__(self, ctx: Context, instance: str | None = None, *,
+                 clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()  # before the base: status uses it
+        self._wake = asyncio.Event()
+        self._last_filler: datetime | None = None
+        self.fired: list[str] = []
+        super().__init__(ctx, instance)
+
+    async def handle(self, message: ScheduleChanged) -> None:
+        self._wake.set()  # the store already holds the change: look at it now
+
+    async def background(self) -> None:
+        while True:
+            self._wake.clear()
+            wait = await self.tick()
+            sleeper = asyncio.ensure_future(self.clock.sleep(wait))
+            waker = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, waker):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    async def tick(self) -> float:
+        """Fire what is due and top up the buffer; returns the seconds until the next look."""
+        now = self.clock.now()
+        wait = self.settings.scheduler.tick_s
+        for entry in load_entries(self.store, now):
+            if entry.paused:
+                continue
+            await self._maybe_fire(entry, now)
+            upcoming = next_run(entry, last_run(self.store, entry.id) or now)
+            wait = min(wait, max((upcoming - now).total_seconds(), 0.0))
+        await self._keep_ahead(now)
+        return max(wait, 0.01)
+
+    async def _maybe_fire(self, entry: ScheduleEntry, now: datetime) -> None:
+        due = next_run(entry, last_run(self.store, entry.id) or now)
+        if due > now:
+            return
+        if now - due > timedelta(seconds=self.settings.scheduler.catch_up_s):
+            self.log.warning("schedule %d: missed %s by more than %ds; skipping to the next",
+                             entry.id, due.isoformat(), self.settings.scheduler.catch_up_s)
+            set_last_run(self.store, entry.id, now)
+            return
+        request = show_request(entry, due)
+        record_request(self.store, request)
+        await self.publish(request)
+        set_last_run(self.store, entry.id, due)
+        self.fired.append(request.show_id)
+        self.log.info("schedule %d fired %s (due %s)", entry.id, request.show_id, due)
+
+    async def _keep_ahead(self, now: datetime) -> None:
+        """Ask for a between-shows programme when the air would soon run dry."""
+        cfg = self.settings.scheduler
+        if pending_seconds(self.store) >= cfg.buffer_ahead_s:
+            return
+        gap = timedelta(seconds=max(cfg.tick_s * 12, 60.0))
+        if self._last_filler and now - self._last_filler < gap:
+            return  # one at a time: a failing writer must not be flooded
+        self._last_filler = now
+        request = self._filler(now)
+        if request is not None:
+            record_request(self.store, request)
+            await self.publish(request)
+            self.fired.append(request.show_id)
+            self.log.info("buffer low: requested %s", request.show_id)
+
+    def _filler(self, now: datetime) -> ShowRequested | None:
+        cfg = self.settings.scheduler
+        local = now.astimezone(ZoneInfo(cfg.timezone))
+        day = local.date().isoformat()
+        latest = ShowRequested(show_id=f"latest-{day}-{local:%H%M}", kind="latest", date=day,
+                               length_s=cfg.latest_length_s)
+        try:
+            select_papers(self.store, latest, self.settings)
+            return latest
+        except NoPapers:
+            pass
+        probe = ShowRequested(show_id="deep-dive-probe", kind="deep_dive", date=day,
+                              length_s=cfg.deep_dive_length_s)
+        try:
+            papers = Ranker(self.settings).rank(select_papers(self.store, probe, self.settings),
+                                                self.settings.categories)
+        except NoPapers:
+            self.log.debug("nothing new to write; the playout replays")
+            return None
+        top = papers[0].arxiv_id
+        return ShowRequested(show_id=f"deep_dive-{top.replace('/', '-').lower()}",
+                             kind="deep_dive", date=day, length_s=cfg.deep_dive_length_s,
+                             paper_ids=[top])
+
+    def status_detail(self) -> dict:
+        now = self.clock.now()
+        entries = [e for e in load_entries(self.store, now) if not e.paused]
+        upcoming = min((e.next_run for e in entries if e.next_run), default=None)
+        return {"entries": len(entries), "next_run": upcoming.isoformat() if upcoming else None,
+                "buffer_s": round(pending_seconds(self.store)), "fired": self.fired[-5:]}

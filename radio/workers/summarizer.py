@@ -1,16 +1,135 @@
-"""summarizer: Summarizes a parsed paper with the local LLM, grounded in its text.
+"""summarizer: a grounded summary of each parsed paper, written by the local LLM.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Consumes `papers/parsed`, produces `papers/summarized`. Reads the paper's text.txt and
+sections.json (pdf worker), its title and abstract from the store, and writes
+`papers/<id>/v<version>/summary.json` (a SummaryRecord: hook, short, deep, key points,
+grounding) plus a row in `summaries`, and the paper's chunks with their vectors beside it
+(chunks.json, chunks.npy) for retrieval. A paper without a text layer is summarized from its
+abstract alone.
+
+Idempotent: a version already summarized is published again from its stored summary, with
+the same message id. The model runs in a thread, so the bus keeps its keepalive.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
+from radio.artifacts import InvalidId, write_atomic
+from radio.backends.embedder import load_embedder
+from radio.backends.llm import LLM, LLMError, load_llm
 from radio.messages import PaperParsed, PaperSummarized
-from radio.worker import Worker
+from radio.store import now_iso
+from radio.understanding.chunks import save_chunks
+from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
+from radio.worker import PermanentError, Worker
+
+STAGE = "summary"
 
 
 class SummarizerWorker(Worker):
     name = "summarizer"
     consumes = (PaperParsed,)
     produces = (PaperSummarized,)
-    implemented = False
+
+    llm: LLM
+    summarizer: Summarizer
+
+    async def setup(self) -> None:
+        self.summarizer = await asyncio.to_thread(self._load)
+
+    def _load(self) -> Summarizer:
+        try:
+            self.llm = load_llm(self.settings.llm)
+        except LLMError as exc:
+            raise RuntimeError(f"summarizer: {exc}") from exc
+        return Summarizer(self.llm, load_embedder(self.settings.embedder), self.settings.llm)
+
+    async def handle(self, message: PaperParsed) -> None:
+        summarized = await asyncio.to_thread(self.process, message)
+        await self.publish(summarized)
+
+    def process(self, message: PaperParsed) -> PaperSummarized:
+        """Summarize and record one paper version (blocking: runs in a thread)."""
+        target = self._target(message)
+        done = self._already_done(message, target)
+        if done is not None:
+            self.log.info("%sv%d already summarized", message.arxiv_id, message.version)
+            return done
+        paper = self._paper(message)
+        self.store.set_stage(message.arxiv_id, message.version, STAGE, "pending")
+        chunks, vectors = self.summarizer.chunks(paper)
+        # The chunk vectors serve retrieval later (writers, embeddings): keep them.
+        save_chunks(target.parent, chunks, vectors, self.summarizer.embedder.name)
+        record = self.summarizer.summarize(paper, (chunks, vectors))  # LLMError: retried
+        write_atomic(target, record.model_dump_json(indent=1))
+        self._record(record, target)
+        self.log.info("%sv%d summarized (%s, grounding %.2f)", message.arxiv_id,
+                      message.version, record.mode, record.grounding.rate)
+        return self._message(record, target)
+
+    def _target(self, message: PaperParsed) -> Path:
+        try:
+            return self.data.paper_dir(message.arxiv_id) / f"v{message.version}" / "summary.json"
+        except InvalidId as exc:
+            raise PermanentError(str(exc)) from exc
+
+    def _already_done(self, message: PaperParsed, target: Path) -> PaperSummarized | None:
+        if self.store.stage(message.arxiv_id, message.version, STAGE) != "done":
+            return None
+        try:
+            record = SummaryRecord.model_validate_json(target.read_bytes())
+        except (OSError, ValueError):
+            return None  # recorded but gone or damaged: summarize again
+        return self._message(record, target)
+
+    def _paper(self, message: PaperParsed) -> Paper:
+        row = self.store.one("SELECT title, abstract FROM papers WHERE arxiv_id=?",
+                             (message.arxiv_id,))
+        if row is None:
+            raise PermanentError(f"paper {message.arxiv_id} is not in the store")
+        text, sections = row["abstract"], None
+        if message.text is not None and message.has_text_layer:
+            try:
+                path = self.data.verify(message.text)
+            except (OSError, ValueError) as exc:
+                raise PermanentError(f"text artifact: {exc}") from exc
+            text = path.read_text(encoding="utf-8")
+            sections = _read_json(path.with_name("sections.json"))
+        return Paper(arxiv_id=message.arxiv_id, version=message.version, title=row["title"],
+                     abstract=row["abstract"], text=text, sections=sections)
+
+    def _record(self, record: SummaryRecord, target: Path) -> None:
+        artifact = self.data.artifact(target)
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO summaries (arxiv_id, version, data, grounding_rate,"
+                " model, created_at) VALUES (?,?,?,?,?,?)",
+                (record.arxiv_id, record.version, record.model_dump_json(),
+                 record.grounding.rate, record.model, now_iso()))
+            db.execute(
+                "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (artifact.path, artifact.sha256, artifact.bytes, "summary", record.arxiv_id,
+                 now_iso()))
+        detail = f"{record.mode}, grounding {record.grounding.rate:.2f}, " \
+                 f"{len(record.grounding.dropped)} sentences dropped"
+        self.store.set_stage(record.arxiv_id, record.version, STAGE, "done", detail)
+
+    def _message(self, record: SummaryRecord, target: Path) -> PaperSummarized:
+        return PaperSummarized(arxiv_id=record.arxiv_id, version=record.version,
+                               summary=self.data.artifact(target), hook=record.summary.hook,
+                               grounding_rate=record.grounding.rate)
+
+    def status_detail(self) -> dict:
+        llm = getattr(self, "llm", None)
+        return {"model": llm.name} if llm else {}
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,16 +1,89 @@
-"""writer: Writes a requested show as a rundown, then as dialogue between the hosts.
+"""writer: ShowRequested -> script.json -> ShowWritten.
 
-Not implemented yet: this worker connects and reports `stub`, and handles nothing.
+Plans the rundown of a requested show, writes it segment by segment with the LLM (checked,
+with an extractive fallback: radio.shows.writing), stores the script under
+shows/<show_id>/script.json and in the `shows` table, and publishes `shows/written`.
+Idempotent: a show already written is announced again, not written again.
 """
 
 from __future__ import annotations
 
+import asyncio
+
+from radio.artifacts import InvalidId, safe_show_id
+from radio.backends.llm import LLM, LLMError, load_llm
 from radio.messages import ShowRequested, ShowWritten
-from radio.worker import Worker
+from radio.shows.programme import NoPapers, Ranker
+from radio.shows.records import record_failed, record_request, record_written, show_status
+from radio.shows.script import Script, load_script, save_script, script_path
+from radio.shows.writing import write_show
+from radio.worker import PermanentError, Worker
 
 
 class WriterWorker(Worker):
     name = "writer"
     consumes = (ShowRequested,)
     produces = (ShowWritten,)
-    implemented = False
+
+    llm: LLM | None = None
+    ranker: Ranker | None = None
+    last_show: str | None = None
+
+    async def setup(self) -> None:
+        try:
+            self.llm = await asyncio.to_thread(load_llm, self.settings.llm)
+        except LLMError as exc:  # shows still complete, from the papers' own words
+            self.log.error("no LLM (%s): writing extractive shows only", exc)
+            await self.report_error("shows/requested", None, f"LLM unavailable: {exc}")
+        self.ranker = Ranker(self.settings, await asyncio.to_thread(self._library))
+
+    def _library(self) -> object | None:
+        """The embeddings index for ranking, when the embeddings worker has built one."""
+        if not (self.data.index_dir / "papers.faiss").is_file():
+            return None
+        try:
+            from radio.backends.embedder import load_embedder
+            from radio.understanding.index import Library
+
+            embedder = load_embedder(self.settings.embedder)
+            return Library(self.store, embedder, self.data.index_dir)
+        except Exception as exc:  # ranking falls back to words; the show goes on
+            self.log.warning("ranking without the embeddings index: %s", exc)
+            return None
+
+    async def handle(self, message: ShowRequested) -> None:
+        request: ShowRequested = message
+        try:
+            safe_show_id(request.show_id)
+        except InvalidId as exc:
+            raise PermanentError(str(exc)) from exc
+        record_request(self.store, request)
+        if show_status(self.store, request.show_id) in ("written", "voiced", "recorded") \
+                and script_path(self.data, request.show_id).is_file():
+            self.log.info("%s is already written: announcing it again", request.show_id)
+            await self._announce(load_script(self.data, request.show_id))
+            return
+        try:
+            script = await asyncio.to_thread(write_show, self.settings, self.store, self.data,
+                                             self.llm, request, self.ranker)
+        except NoPapers as exc:
+            record_failed(self.store, request.show_id, str(exc))
+            raise PermanentError(str(exc)) from exc
+        save_script(self.data, script)
+        record_written(self.store, self.data, script)
+        self.last_show = script.show_id
+        if script.problems:
+            self.log.warning("%s written with problems: %s", script.show_id,
+                             "; ".join(script.problems))
+        await self._announce(script)
+
+    async def _announce(self, script: Script) -> None:
+        await self.publish(ShowWritten(
+            show_id=script.show_id, kind=script.kind, title=script.title,
+            script=self.data.artifact(script_path(self.data, script.show_id)),
+            lines=len(script.lines), estimated_s=round(script.estimated_s, 1),
+            paper_ids=script.paper_ids))
+
+    def status_detail(self) -> dict:
+        return {"llm": self.llm.name if self.llm else "none (extractive only)",
+                "last_show": self.last_show}

@@ -1,4 +1,4 @@
-"""One episode, recorded once per module from a flite-voiced show of real corpus papers."""
+"""One episode, recorded once per test session from a flite-voiced show of real corpus papers."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Recorded:
     episode: Episode
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     with pytest.MonkeyPatch.context() as patch:  # hermetic, as tests/conftest.py is per test
         patch.setenv("RADIO_CONFIG", str(tmp_path_factory.mktemp("cfg") / "none.toml"))

@@ -17,7 +17,7 @@ import webvtt
 from mutagen.id3 import ID3
 from PIL import Image
 
-from radio.episodes.assemble import LEAD_S, RATE, AssemblyError, Segment, assemble
+from radio.episodes.assemble import LEAD_S, AssemblyError, Segment, assemble, lay_out
 from radio.episodes.stings import sting
 from tests.episodes.conftest import SHOW_TITLE, Recorded
 
@@ -28,15 +28,21 @@ def ffprobe(path: Path, *args: str) -> dict:
     return json.loads(out)
 
 
+def voice_rate(recorded: Recorded) -> int:
+    return max(soundfile.info(recorded.ctx.data.resolve(m.audio)).samplerate
+               for m in recorded.messages)
+
+
 def expected_chapter_starts(recorded: Recorded) -> dict[str, float]:
     """Where each paper's first line must start: intro sting, lead, then every line before."""
-    position = len(sting(RATE)) / RATE + LEAD_S
+    rate = voice_rate(recorded)
+    position = len(sting(rate)) / rate + LEAD_S
     starts: dict[str, float] = {}
     for message in recorded.messages:
         if message.paper_id:
             starts.setdefault(message.paper_id, position)
         info = soundfile.info(recorded.ctx.data.resolve(message.audio))
-        position += math.ceil(info.frames * RATE / info.samplerate) / RATE
+        position += math.ceil(info.frames * rate / info.samplerate) / rate
     return starts
 
 
@@ -106,7 +112,7 @@ def test_transcript_parses_with_speaker_voices_covering_the_audio(recorded: Reco
         assert start < end <= next_start
     spoken = sum(m.duration_s for m in recorded.messages)
     assert sum(end - start for start, end in spans) == pytest.approx(spoken, abs=0.002 * len(spans))
-    intro_s = len(sting(RATE)) / RATE
+    intro_s = len(sting(voice_rate(recorded))) / voice_rate(recorded)
     assert spans[0][0] == pytest.approx(intro_s + LEAD_S, abs=0.002)
     outro_s = recorded.episode.duration_s - spans[-1][1]
     assert outro_s == pytest.approx(intro_s + LEAD_S, abs=0.002)
@@ -125,11 +131,25 @@ def test_chapters_json_matches_the_id3_chapters(recorded: Recorded) -> None:
 
 
 def test_stings_are_deterministic_bounded_and_end_in_silence() -> None:
-    intro = sting(RATE)
-    assert np.array_equal(intro, sting(RATE))
-    assert not np.array_equal(intro, sting(RATE, rising=False))
+    intro = sting(24000)
+    assert np.array_equal(intro, sting(24000))
+    assert not np.array_equal(intro, sting(24000, rising=False))
     assert np.max(np.abs(intro)) == pytest.approx(0.5, abs=1e-3)
     assert np.max(np.abs(intro[-10:])) < 1e-3
+
+
+def test_voices_at_different_rates_are_laid_out_at_the_highest(tmp_path: Path) -> None:
+    tone = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32) * 0.3
+    soundfile.write(tmp_path / "a.wav", tone, 16000)  # 1 s at 16 kHz
+    soundfile.write(tmp_path / "b.wav", np.repeat(tone, 3)[:24000 * 2], 24000)  # 2 s at 24 kHz
+    segments = [Segment(0, tmp_path / "a.wav", "Alex", "one"),
+                Segment(1, tmp_path / "b.wav", "Mira", "two")]
+    audio, cues, rate = lay_out(segments, gap_s=0.5)
+    assert rate == 24000
+    assert cues[0].end_s - cues[0].start_s == pytest.approx(1.0)
+    assert cues[1].start_s - cues[0].end_s == pytest.approx(0.5)
+    assert cues[1].end_s - cues[1].start_s == pytest.approx(2.0)
+    assert len(audio) / rate == pytest.approx(cues[1].end_s + LEAD_S + len(sting(rate)) / rate)
 
 
 def test_unreadable_segment_is_a_clear_error(tmp_path: Path) -> None:

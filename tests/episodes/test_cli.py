@@ -33,3 +33,17 @@ def test_feed_url_follows_the_public_url(monkeypatch: pytest.MonkeyPatch) -> Non
     get_settings.cache_clear()
     assert runner.invoke(app, ["feed", "url"]).output.strip() == \
         "https://radio.example.org/podcast.xml"
+
+
+def test_episodes_record_refuses_a_recorded_show_and_a_bad_id(
+        recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
+    insert_episode(recorded.ctx, recorded.episode)
+    monkeypatch.setenv("RADIO_DATA_DIR", str(recorded.settings.data_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    again = runner.invoke(app, ["episodes", "record", SHOW_ID])
+    assert again.exit_code == 2 and "already recorded" in again.output
+    bad = runner.invoke(app, ["episodes", "record", "../radio"])
+    assert bad.exit_code == 2 and "not a show id" in bad.output
+    missing = runner.invoke(app, ["episodes", "record", "weekly-2026-01-01"])
+    assert missing.exit_code == 2 and "no voiced segments" in missing.output

@@ -24,7 +24,7 @@ NS = {"itunes": feed.ITUNES_NS, "podcast": feed.PODCAST_NS, "psc": feed.PSC_NS}
 PUBLIC = "https://radio.example.org"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def feed_xml(recorded: Recorded) -> bytes:
     insert_episode(recorded.ctx, recorded.episode, "2026-04-30T06:00:00+00:00")
     settings = recorded.settings.model_copy(

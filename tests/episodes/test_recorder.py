@@ -66,15 +66,17 @@ async def test_one_episode_from_out_of_order_duplicated_segments(
     ctx.store.close()
 
 
-async def test_a_segment_whose_audio_changed_is_refused(recorder_settings: Settings) -> None:
-    ctx = Context.from_settings(recorder_settings)
+async def test_a_segment_whose_audio_is_missing_is_reported(recorder_settings: Settings) -> None:
+    settings = recorder_settings.model_copy(
+        update={"bus": recorder_settings.bus.model_copy(update={"max_attempts": 1})})
+    ctx = Context.from_settings(settings)
     [paper] = corpus_papers(CORPUS, 1)
     messages = voice_show(ctx.data, SHOW_ID, script_for([paper])[:2])
-    ctx.data.resolve(messages[0].audio).write_bytes(b"RIFF tampered")
-    async with (BusProbe(recorder_settings, ["errors"]) as probe,
-                running_worker("recorder", recorder_settings)):
+    ctx.data.resolve(messages[0].audio).unlink()
+    async with (BusProbe(settings, ["errors"]) as probe, running_worker("recorder", settings)):
         await probe.publish(messages[0])
         error = await probe.expect(ErrorReport, timeout=30)
-    assert error.worker == "recorder" and "checksum mismatch" in error.reason
+    assert error.worker == "recorder" and "segment audio missing" in error.reason
+    assert error.key == SHOW_ID
     assert ctx.store.query("SELECT * FROM episodes") == []
     ctx.store.close()

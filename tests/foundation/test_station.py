@@ -6,7 +6,9 @@ import signal
 from pathlib import Path
 
 from radio import workers
+from radio.config import Settings
 from tests.conftest import make_settings
+from tests.support.arxiv_standin import ArxivStandIn
 from tests.support.ports import free_port
 from tests.support.procs import radio, spawn, statuses, stop, wait_for
 
@@ -14,9 +16,18 @@ from tests.support.procs import radio, spawn, statuses, stop, wait_for
 def test_radio_up_status_and_clean_stop(tmp_path: Path) -> None:
     cfg = make_settings(tmp_path / "data")
     cfg.bus.embedded_port = free_port()
-    station = spawn(["up"], cfg, tmp_path / "up.log", RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}")
+    with ArxivStandIn() as arxiv:  # the fetcher polls at start: never real arXiv
+        _up_status_and_clean_stop(tmp_path, cfg, arxiv.env())
+
+
+def _up_status_and_clean_stop(tmp_path: Path, cfg: Settings, env: dict[str, str]) -> None:
+    station = spawn(["up"], cfg, tmp_path / "up.log", RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}",
+                    **env)
     try:
         def all_up() -> dict | None:
+            assert station.poll() is None, (
+                f"radio up exited ({station.returncode}):\n"
+                + (tmp_path / "up.log").read_text(errors="replace")[-3000:])
             try:
                 found = statuses(cfg)
             except RuntimeError:

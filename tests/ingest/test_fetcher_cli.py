@@ -7,6 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from radio.config import Settings
 from radio.messages import PaperFetched
 from radio.store import Store
@@ -23,12 +25,7 @@ XY = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Doc
 
 
 async def _ingest(settings: Settings, standin: ArxivStandIn, *args: str) -> tuple[int, str]:
-    env = radio_env(settings, RADIO_ARXIV_BASE_URL=standin.base_url,
-                    RADIO_FETCHER__RSS_BASE_URL=standin.base_url,
-                    RADIO_FETCHER__OAI_BASE_URL=f"{standin.base_url}/oai",
-                    RADIO_FETCHER__PDF_BASE_URL=standin.base_url,
-                    **{f"RADIO_FETCHER__{k.upper()}": str(v) for k, v in FAST.items()},
-                    COLUMNS="200")
+    env = radio_env(settings, **standin.env(**FAST), COLUMNS="200")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "radio", "ingest", *args, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -36,6 +33,7 @@ async def _ingest(settings: Settings, standin: ArxivStandIn, *args: str) -> tupl
     return proc.returncode or 0, out.decode()
 
 
+@pytest.mark.slow  # two `radio` processes: the CLI imports the whole station
 async def test_ingest_ids_and_local_pdfs(settings: Settings, standin: ArxivStandIn,
                                          corpus: Path, tmp_path: Path) -> None:
     local = tmp_path / "rag survey.pdf"  # the id comes from the arXiv stamp on page 1
@@ -68,6 +66,7 @@ async def test_ingest_ids_and_local_pdfs(settings: Settings, standin: ArxivStand
     assert len(standin.times("/pdf/")) == 1
 
 
+@pytest.mark.slow
 async def test_bad_local_files_are_refused_clearly(standin: ArxivStandIn, corpus: Path,
                                                    tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 from radio.config import Settings
@@ -14,7 +15,7 @@ from tests.support.arxiv_standin import ArxivStandIn
 
 
 def _gaps(times: list[float]) -> list[float]:
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 async def test_three_seconds_between_requests_across_api_rss_oai_pdf(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -162,7 +163,7 @@ async def test_429_backs_off_with_growing_waits(offline_settings: Settings,
         response = await polite.get(f"{standin.base_url}/rss/cs.AI")
     assert response.status_code == 200
     times = standin.times("/rss/")
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 3
     # Back-off 0.4, 0.8, 1.6 s, each jittered down by at most half.
     for gap, ceiling in zip(gaps, (0.4, 0.8, 1.6), strict=True):
@@ -174,7 +175,7 @@ async def test_retry_after_beyond_the_cap_fails_fast(offline_settings: Settings,
     standin.fault("/oai", "503", retry_after=3600)
     async with PoliteClient(offline_settings.fetcher) as polite:
         start = time.monotonic()
-        with pytest.raises(FetchError, match="asks to wait 3[0-9]{3} s, more than max_backoff"):
+        with pytest.raises(FetchError, match=r"asks to wait 3[0-9]{3} s, more than max_backoff"):
             await polite.get(f"{standin.base_url}/oai", params={"verb": "Identify"})
     assert time.monotonic() - start < 2
     assert len(standin.requests) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from radio.artifacts import DataRoot
@@ -43,7 +44,9 @@ async def test_poll_publishes_papers_fetched_for_corpus_papers(
     rag, manifest = messages["2312.10997"], _manifest(corpus)
     assert (rag.title, rag.version, rag.is_revision) == (RAG, 5, False)
     assert (rag.source, rag.announce_type, rag.licence_url) == ("rss", "new", NONEXCLUSIVE)
-    assert rag.primary_category == "cs.CL" and rag.published is not None  # from the API
+    # Dates come from the API (its entry, built from the stamp: 27 Mar 2024), not the feed.
+    assert rag.primary_category == "cs.CL"
+    assert rag.published == datetime(2024, 3, 27, tzinfo=UTC)
     assert rag.abstract.startswith("Large Language Models (LLMs) showcase impressive")
     for arxiv_id, message in messages.items():
         row = manifest[f"{arxiv_id}v{message.version}"]
@@ -168,4 +171,23 @@ async def test_recorded_but_unpublished_papers_are_published_at_start(
     assert message.id == outcome.message.id
     assert standin.times("/pdf/") == []
     assert store.stage("2304.02623", 1, "fetch") == "done"
+    store.close()
+
+
+async def test_daily_cap(offline_settings: Settings, standin: ArxivStandIn) -> None:
+    standin.listing("cs.CL", ["2305.03393v1", "2103.15348v2", "2304.02623v1"])
+    cfg = offline_settings.model_copy(update={
+        "categories": ["cs.CL"],
+        "fetcher": offline_settings.fetcher.model_copy(update={"max_per_day": 2})})
+    store = Store(cfg.database_path)
+    ingestor = Ingestor(cfg, store, DataRoot(cfg.data_dir))
+    try:
+        first = await ingestor.poll()
+        second = await ingestor.poll()  # the same day: the cap is reached
+    finally:
+        await ingestor.aclose()
+    assert [o.key for o in first if o.message] == ["2305.03393v1", "2103.15348v2"]
+    assert second == []
+    assert len(standin.times("/pdf/")) == 2
+    assert ingestor.fetched_today() == 2
     store.close()

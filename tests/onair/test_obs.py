@@ -109,7 +109,8 @@ def scenes_complete(client: Any) -> bool:
         return False
     for scene, items in LAYOUT.scenes.items():
         listing = ask(client, "GetSceneItemList", sceneName=scene)["sceneItems"]
-        if [i["sourceName"] for i in listing[: len(items)]] != list(items):
+        found = [(i["sourceName"], i["inputKind"]) for i in listing[: len(items)]]
+        if found != [(name, LAYOUT.sources[name].kind) for name in items]:
             return False
     return True
 
@@ -119,10 +120,14 @@ def text_of(client: Any, source: str) -> str:
     return ask(client, "GetInputSettings", inputName=source)["inputSettings"].get("text", "")
 
 
-def saved_sources(obs: Obs) -> set[str]:
-    """The sources OBS has saved in the station's scene collection file."""
+def saved_sources(obs: Obs) -> dict[str, str]:
+    """The sources (name: kind) OBS has saved in the station's scene collection file."""
     saved = obs.home / ".config" / "obs-studio" / "basic" / "scenes" / "Paper_Radio.json"
-    return {source["name"] for source in json.loads(saved.read_text())["sources"]}
+    return {s["name"]: s["versioned_id"] for s in json.loads(saved.read_text())["sources"]}
+
+
+def input_names(client: Any) -> set[str]:
+    return {i["inputName"] for i in ask(client, "GetInputList")["inputs"]}
 
 
 def program_scene(client: Any) -> str:
@@ -322,28 +327,38 @@ async def test_survives_obs_being_killed_and_restarted(tmp_path: Path,
             # Damage the collection by hand and wait for OBS to save it that way.
             ask(client, "RemoveInput", inputName=scenes.CAPTION)
             ask(client, "RemoveScene", sceneName=scenes.STARTING_SOON)
+            ask(client, "RemoveInput", inputName=scenes.AUTHORS)
+            await eventually(lambda: scenes.AUTHORS not in input_names(client), 10, "removal")
+            ask(client, "CreateInput", sceneName=scenes.ON_AIR, inputName=scenes.AUTHORS,
+                inputKind="color_source_v3", sceneItemEnabled=True)  # right name, wrong kind
             client.disconnect()
-            await eventually(lambda: not {scenes.CAPTION, scenes.STARTING_SOON} &
-                             saved_sources(obs), 20, "OBS to save the damaged collection")
+            damaged = {scenes.AUTHORS: "color_source_v3", scenes.CAPTION: None,
+                       scenes.STARTING_SOON: None}
+            await eventually(lambda: all(saved_sources(obs).get(name) == kind
+                                         for name, kind in damaged.items()),
+                             20, "OBS to save the damaged collection")
             await asyncio.to_thread(obs.stop)
             await status_of(probe, lambda d: d.get("connected") is False)
 
             await asyncio.to_thread(obs.start)  # with the damaged collection: the worker repairs
+            await status_of(probe, lambda d: d.get("connected") is True and
+                            d.get("reconnects", 0) >= 1)
             client = obs.client()
-            await eventually(lambda: scenes_complete(client) and
-                             text_of(client, scenes.TITLE) == now.title, 60, "a repaired OBS")
+            await eventually(lambda: scenes_complete(client), 30, "a repaired OBS")
+            assert text_of(client, scenes.CAPTION) == f"Alex: {now.text}"
             client.disconnect()
 
-            await asyncio.to_thread(obs.kill)  # a crash this time
+            await asyncio.to_thread(obs.kill)  # a crash this time, and news while it is down
+            later = on_air(cfg.data_dir, seq=2, title=corpus_title("1804.07821v1.pdf"))
+            await probe.publish(later, retain=True)
             await asyncio.to_thread(obs.start)
-            client = obs.client()
-            await eventually(lambda: scenes_complete(client) and
-                             text_of(client, scenes.TITLE) == now.title, 60, "OBS after a crash")
-            assert text_of(client, scenes.CAPTION) == f"Alex: {now.text}"
             status = await status_of(probe, lambda d: d.get("connected") is True and
                                      d.get("reconnects", 0) >= 2)
+            client = obs.client()
+            await eventually(lambda: scenes_complete(client) and
+                             text_of(client, scenes.TITLE) == later.title, 30, "OBS after a crash")
             assert status.detail["scene"] == scenes.ON_AIR
-            assert not worker.failed
+            assert worker.failed == 0
             client.disconnect()
     finally:
         obs.stop()

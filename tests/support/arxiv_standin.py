@@ -143,6 +143,16 @@ class ArxivStandIn:
             "pdf_base_url": self.base_url, **fetcher})
         return settings.model_copy(update={"arxiv_base_url": self.base_url, "fetcher": section})
 
+    def env(self, **fetcher: Any) -> dict[str, str]:
+        """The same as `configure`, as RADIO_* variables for a `radio` subprocess."""
+        found = {"RADIO_ARXIV_BASE_URL": self.base_url,
+                 "RADIO_FETCHER__RSS_BASE_URL": self.base_url,
+                 "RADIO_FETCHER__OAI_BASE_URL": f"{self.base_url}/oai",
+                 "RADIO_FETCHER__PDF_BASE_URL": self.base_url}
+        found.update({f"RADIO_FETCHER__{key.upper()}": str(value)
+                      for key, value in fetcher.items()})
+        return found
+
     # --- what tests control and read ------------------------------------------------------
 
     def listing(self, category: str, ids: list[str], *, announce_type: str = "new",

@@ -57,7 +57,9 @@ def run_in_private_network(args: list[str], *, cwd: Path, timeout: float,
 class Obs:
     """One OBS with a websocket on `port`; `kill` + `start` is a crash and a restart."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None,
+                 size: tuple[int, int] = (WIDTH, HEIGHT), video_kbps: int = 600,
+                 x264_preset: str = "ultrafast") -> None:
         if not in_private_network():
             raise RuntimeError("OBS's websocket binds 0.0.0.0: start it only in a private "
                                "network namespace (tests.support.obs.run_in_private_network)")
@@ -69,6 +71,7 @@ class Obs:
         self.xvfb: subprocess.Popen | None = None
         self.proc: subprocess.Popen | None = None
         self.display: str | None = None
+        self.size, self.video_kbps, self.x264_preset = size, video_kbps, x264_preset
         self._write_config()
 
     @property
@@ -77,6 +80,7 @@ class Obs:
 
     def _write_config(self) -> None:
         config = self.home / ".config" / "obs-studio"
+        width, height = self.size
         profile = config / "basic" / "profiles" / "Test"
         profile.mkdir(parents=True, exist_ok=True)
         self.record_dir.mkdir(parents=True, exist_ok=True)
@@ -87,11 +91,11 @@ class Obs:
             f"ServerPort={self.port}\nAuthRequired=true\nServerPassword={self.password}\n")
         (profile / "basic.ini").write_text(
             "[General]\nName=Test\n"
-            f"[Video]\nBaseCX={WIDTH}\nBaseCY={HEIGHT}\nOutputCX={WIDTH}\nOutputCY={HEIGHT}\n"
+            f"[Video]\nBaseCX={width}\nBaseCY={height}\nOutputCX={width}\nOutputCY={height}\n"
             "FPSType=0\nFPSCommon=30\n"
             "[Output]\nMode=Simple\n"
             f"[SimpleOutput]\nFilePath={self.record_dir}\nRecFormat=flv\nRecQuality=Stream\n"
-            "VBitrate=600\nABitrate=128\nPreset=ultrafast\n")
+            f"VBitrate={self.video_kbps}\nABitrate=128\nPreset={self.x264_preset}\n")
 
     def start(self, timeout: float = 90.0) -> Obs:
         if self.xvfb is None:
@@ -110,9 +114,9 @@ class Obs:
     def _start_xvfb(self) -> None:
         read, write = os.pipe()
         self.xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{WIDTH}x{HEIGHT}x24",
-             "-nolisten", "tcp"], pass_fds=(write,), stdout=subprocess.DEVNULL,
-            stderr=(self.dir / "xvfb.log").open("ab"))
+            ["Xvfb", "-displayfd", str(write), "-screen", "0",
+             f"{self.size[0]}x{self.size[1]}x24", "-nolisten", "tcp"], pass_fds=(write,),
+            stdout=subprocess.DEVNULL, stderr=(self.dir / "xvfb.log").open("ab"))
         os.close(write)
         with os.fdopen(read) as pipe:
             number = pipe.readline().strip()

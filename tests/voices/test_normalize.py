@@ -12,7 +12,7 @@ from tests.voices.conftest import Paper
     # arXiv ids, new and old style, and arXiv itself
     ("arXiv:2312.10997v5", "archive twenty-three twelve dot one zero nine nine seven version five"),
     ("see 2401.00001", "see twenty-four oh one dot zero zero zero zero one"),
-    ("astro-ph/0601001", "astro P H zero six zero one zero zero one"),
+    ("astro-ph/0601001", "astro P.H. zero six zero one zero zero one"),
     ("on arXiv today", "on archive today"),
     # versions, numbers, percentages, units
     ("version 3.5.1", "version three point five point one"),
@@ -37,11 +37,11 @@ from tests.voices.conftest import Paper
     ("$\\beta \\cdot \\gamma$", "beta times gamma"),
     ("p < 0.05", "p less than zero point zero five"),
     # acronyms
-    ("LLMs like GPT-4", "L L M's like G P T four"),
-    ("ViT and MoE", "V I T and M O E"),
-    ("TTFT on vLLM", "T T F T on V L L M"),
+    ("LLMs like GPT-4", "L.L.M.'s like G.P.T. four"),
+    ("ViT and MoE", "V.I.T. and M.O.E."),
+    ("TTFT on vLLM", "T.T.F.T. on V.L.L.M."),
     ("SPIN and TIDE", "Spin and Tide"),
-    ("HumanEval on HealthNLP_Retrievers", "Human Eval on Health N L P Retrievers"),
+    ("HumanEval on HealthNLP_Retrievers", "Human Eval on Health N.L.P. Retrievers"),
     # URLs, citations, PDF debris
     ("Code at https://github.com/x/y.", "Code."),
     ("see www.example.org for more", "see for more"),
@@ -57,11 +57,10 @@ def test_normalize(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
 
 
-def test_engine_tweaks_spell_ai_for_flite_and_espeak() -> None:
-    assert normalize("AI assistants") == "A I assistants"
-    assert normalize("AI assistants", "flite") == "A.I. assistants"
-    assert normalize("AI assistants", "espeak") == "A.I. assistants"
-    assert normalize("AI assistants", "kokoro") == "A I assistants"
+@pytest.mark.parametrize("engine", ["", "piper", "kokoro", "flite", "espeak"])
+def test_acronyms_are_dotted_letters_for_every_engine(engine: str) -> None:
+    assert normalize("AI assistants call the API.", engine) == "A.I. assistants call the A.P.I."
+    assert normalize("EHRs and the A.I. itself", engine) == "E.H.R.'s and the A.I. itself"
 
 
 def test_output_is_plain_speakable_ascii(numbers_paper: Paper) -> None:
@@ -75,7 +74,7 @@ def test_output_is_plain_speakable_ascii(numbers_paper: Paper) -> None:
 def test_real_abstract_reads_sensibly(numbers_paper: Paper) -> None:
     last = normalize(numbers_paper.sentences[-1])
     assert "one point six six to five point six six times higher end-to-end throughput" in last
-    assert "seven to nine times lower T T F T than V L L M" in last
+    assert "seven to nine times lower T.T.F.T. than V.L.L.M." in last
     assert "up to fifty-eight percent" in last
 
 

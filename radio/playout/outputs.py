@@ -1,0 +1,369 @@
+"""Where the timeline goes: Icecast for listeners, RTMP video, files for OBS.
+
+Each audio output is an ffmpeg child fed raw PCM (s16le mono) on stdin, started from an
+argument list (never a shell), with its own bounded buffer and writer thread: `feed()`
+never blocks the clock. A slow output drops its oldest audio; a dead or stuck one is
+restarted with back-off. Passwords and stream keys appear only in the child's argv:
+every command line and every line ffmpeg prints are redacted before they are logged.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from radio.artifacts import write_atomic
+from radio.config import PlayoutSettings
+from radio.messages import OnAirNow
+from radio.playout import visuals
+
+log = logging.getLogger(__name__)
+
+STUCK_S = 10.0  # an output that takes no audio this long is restarted
+MAX_BACKOFF_S = 30.0
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+    return text
+
+
+class PcmOutput:
+    """An ffmpeg child fed PCM, restarted whenever it dies or stops taking audio."""
+
+    name = "output"
+    reads_stdout = False  # True: ffmpeg's stdout is a pipe that after_start() reads
+
+    def __init__(self, cfg: PlayoutSettings, secrets: list[str]) -> None:
+        self.cfg = cfg
+        self.rate = cfg.sample_rate
+        self.secrets = [s for s in secrets if s]
+        self.max_bytes = int(cfg.output_buffer_s * self.rate) * 2
+        self.buffer: collections.deque[bytes] = collections.deque()
+        self.buffered = 0
+        self.cond = threading.Condition()
+        self.proc: subprocess.Popen | None = None
+        self.restarts = -1
+        self.dropped_bytes = 0
+        self.last_write = time.monotonic()
+        self.errors: collections.deque[str] = collections.deque(maxlen=20)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- what subclasses define ----------------------------------------------------------
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def extra_fds(self) -> tuple[int, ...]:
+        return ()
+
+    def after_start(self) -> None:
+        """Close the child's ends of extra pipes, open ours."""
+
+    def after_write(self, pcm: bytes) -> None:
+        """Called after each chunk reached ffmpeg (video frames follow the audio)."""
+
+    def close_extra(self) -> None:
+        pass
+
+    # --- the clock's side ----------------------------------------------------------------
+
+    def feed(self, pcm: bytes) -> None:
+        """Queue audio; drop the oldest past the buffer's bound. Never blocks."""
+        with self.cond:
+            self.buffer.append(pcm)
+            self.buffered += len(pcm)
+            while self.buffered > self.max_bytes:
+                self.buffered -= len(dropped := self.buffer.popleft())
+                self.dropped_bytes += len(dropped)
+            self.cond.notify()
+        proc = self.proc
+        if proc and proc.poll() is None and time.monotonic() - self.last_write > STUCK_S:
+            log.warning("%s took no audio for %.0fs: restarting it", self.name, STUCK_S)
+            self.last_write = time.monotonic()
+            proc.kill()
+
+    # --- the writer thread ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"playout-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self.cond:
+            self.cond.notify_all()
+        self._kill()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def restart(self) -> None:
+        """Kill the child; the writer starts a fresh one."""
+        self._kill()
+
+    def _kill(self) -> None:
+        proc = self.proc
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def status(self) -> dict[str, Any]:
+        proc = self.proc
+        return {"running": bool(proc and proc.poll() is None), "restarts": max(0, self.restarts),
+                "dropped_s": round(self.dropped_bytes / 2 / self.rate, 2),
+                "buffered_s": round(self.buffered / 2 / self.rate, 2),
+                "last_error": self.errors[-1] if self.errors else None}
+
+    def _run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._serve()
+            if self._stop.is_set():
+                break
+            if time.monotonic() - started > 60:
+                backoff = 1.0
+            log.warning("%s stopped (%s); restarting in %.0fs", self.name,
+                        self.errors[-1] if self.errors else "no message", backoff)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def _serve(self) -> None:
+        command = self.command()
+        log.info("%s: %s", self.name, redact(" ".join(command), self.secrets))
+        self.restarts += 1
+        try:
+            stdout = subprocess.PIPE if self.reads_stdout else subprocess.DEVNULL
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout,
+                                         stderr=subprocess.PIPE, pass_fds=self.extra_fds())
+        except OSError as exc:
+            self.errors.append(f"cannot start ffmpeg: {exc}")
+            self.close_extra()
+            return
+        self.after_start()
+        reader = threading.Thread(target=self._read_errors, args=(self.proc.stderr,),
+                                  daemon=True)
+        reader.start()
+        self.last_write = time.monotonic()
+        try:
+            self._write_loop(self.proc)
+        except (BrokenPipeError, ValueError, OSError) as exc:
+            self.errors.append(f"pipe closed: {exc}")
+        finally:
+            self.close_extra()
+            self._kill()
+            reader.join(timeout=5)
+            with self.cond:
+                self.buffer.clear()  # stale by the time a new child is up
+                self.buffered = 0
+
+    def _write_loop(self, proc: subprocess.Popen) -> None:
+        assert proc.stdin is not None
+        while not self._stop.is_set() and proc.poll() is None:
+            with self.cond:
+                if not self.buffer:
+                    self.cond.wait(timeout=1.0)
+                    continue
+                pcm = self.buffer.popleft()
+                self.buffered -= len(pcm)
+            proc.stdin.write(pcm)
+            proc.stdin.flush()
+            self.last_write = time.monotonic()
+            self.after_write(pcm)
+
+    def _read_errors(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            line = redact(raw.decode("utf-8", "replace").strip(), self.secrets)
+            if line:
+                self.errors.append(line[:300])
+                log.warning("%s ffmpeg: %s", self.name, line[:300])
+
+
+def _pcm_input(rate: int) -> list[str]:
+    return ["-thread_queue_size", "1024", "-f", "s16le", "-ar", str(rate), "-ac", "1",
+            "-i", "pipe:0"]
+
+
+class IcecastOutput(PcmOutput):
+    """mp3 to an Icecast mount, with now-playing titles through the admin API."""
+
+    name = "icecast"
+
+    def __init__(self, cfg: PlayoutSettings, station: str, description: str) -> None:
+        assert cfg.icecast_url
+        self.password = cfg.icecast_secret() or ""
+        super().__init__(cfg, [self.password])
+        parts = urlsplit(cfg.icecast_url)
+        if parts.scheme != "icecast" or not parts.hostname or not parts.path:
+            raise ValueError("playout.icecast_url must look like icecast://host:port/mount")
+        self.user = parts.username or cfg.icecast_user
+        self.host, self.port, self.mount = parts.hostname, parts.port or 8000, parts.path
+        self.station, self.description = station, description
+        self.title: str | None = None
+
+    def command(self) -> list[str]:
+        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@"
+        target = f"icecast://{auth}{self.host}:{self.port}{self.mount}"
+        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+                *_pcm_input(self.rate),
+                "-c:a", "libmp3lame", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
+                "-content_type", "audio/mpeg", "-ice_name", self.station,
+                "-ice_description", self.description, "-ice_public", "0",
+                "-f", "mp3", target]
+
+    @property
+    def listen_url(self) -> str:
+        return f"http://{self.host}:{self.port}{self.mount}"
+
+    async def set_title(self, title: str) -> None:
+        """Now playing (ICY StreamTitle) through Icecast's admin metadata call."""
+        if title == self.title:
+            return
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                reply = await client.get(
+                    f"http://{self.host}:{self.port}/admin/metadata",
+                    params={"mount": self.mount, "mode": "updinfo", "song": title[:250],
+                            "charset": "UTF-8"},
+                    auth=(self.user, self.password))
+            reply.raise_for_status()
+            self.title = title
+        except httpx.HTTPError as exc:  # the audio matters; the title can wait
+            log.info("icecast title not updated: %s", redact(str(exc), self.secrets))
+
+
+class RtmpOutput(PcmOutput):
+    """The video stream: stills of the stage (page or title card, caption) with the audio.
+
+    The stills come on a second pipe at `video_images_per_s`, counted from the audio that
+    reached ffmpeg, so picture and sound share one clock even when audio is dropped.
+    """
+
+    name = "rtmp"
+
+    def __init__(self, cfg: PlayoutSettings, frame: Any) -> None:
+        assert cfg.rtmp_url
+        self.key = cfg.rtmp_stream_key() or ""
+        super().__init__(cfg, [self.key])
+        self.frame = frame  # () -> PNG bytes of the current stage
+        self.fps_in = cfg.video_images_per_s
+        self._pipe: tuple[int, int] | None = None
+        self._video: IO[bytes] | None = None
+        self._samples = 0
+        self._frames = 0
+
+    @property
+    def target(self) -> str:
+        base = self.cfg.rtmp_url or ""
+        return f"{base.rstrip('/')}/{self.key}" if self.key else base
+
+    def command(self) -> list[str]:
+        width, height = (int(v) for v in self.cfg.video_size.split("x"))
+        fps = self.cfg.video_fps
+        self._pipe = os.pipe()
+        bitrate = self.cfg.video_bitrate
+        size = f"{width}:{height}"
+        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+                *_pcm_input(self.rate),
+                "-thread_queue_size", "64", "-f", "png_pipe", "-framerate", f"{self.fps_in:g}",
+                "-i", f"pipe:{self._pipe[0]}",
+                "-map", "1:v", "-map", "0:a",
+                "-vf", f"scale={size}:force_original_aspect_ratio=decrease,"
+                       f"pad={size}:(ow-iw)/2:(oh-ih)/2,fps={fps},format=yuv420p",
+                "-c:v", "libx264", "-preset", self.cfg.video_preset, "-tune", "stillimage",
+                "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
+                "-g", str(2 * fps), "-keyint_min", str(2 * fps), "-sc_threshold", "0",
+                "-c:a", "aac", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
+                "-f", "flv", "-flvflags", "no_duration_filesize", self.target]
+
+    def extra_fds(self) -> tuple[int, ...]:
+        return (self._pipe[0],) if self._pipe else ()
+
+    def after_start(self) -> None:
+        assert self._pipe is not None
+        os.close(self._pipe[0])
+        self._video = os.fdopen(self._pipe[1], "wb")
+        self._samples = self._frames = 0
+        self._write_frame()
+
+    def after_write(self, pcm: bytes) -> None:
+        self._samples += len(pcm) // 2
+        while self._frames <= self._samples * self.fps_in / self.rate:
+            self._write_frame()
+
+    def _write_frame(self) -> None:
+        assert self._video is not None
+        self._video.write(self.frame())
+        self._video.flush()
+        self._frames += 1
+
+    def close_extra(self) -> None:
+        if self._video is not None:
+            with contextlib.suppress(OSError):
+                self._video.close()
+        elif self._pipe is not None:
+            for fd in self._pipe:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._video, self._pipe = None, None
+
+
+class Screen:
+    """What the picture shows now: the stage still for ffmpeg, files for OBS.
+
+    Files under `<data>/onair/`, each replaced atomically: current.png (the page or the
+    title card), stage.png (the whole video still), caption.txt, speaker.txt, text.txt,
+    title.txt, authors.txt, show.txt, arxiv_id.txt, mode.txt and now.json (onair/now).
+    """
+
+    def __init__(self, folder: Path, size: str, station: str, *, write_files: bool) -> None:
+        self.folder = folder
+        self.size = tuple(int(v) for v in size.split("x"))
+        self.station = station
+        self.write_files = write_files
+        self.image: Path | None = None
+        self.frame = visuals.stage_frame(self.size, show=station, title=None, arxiv_id=None,
+                                         speaker=None, text="", image=None)
+
+    def show(self, now: OnAirNow, image: Path | None) -> None:
+        """Compose the still and write the files (in a thread: it takes tens of ms)."""
+        show = f"{self.station} · {now.show_title}" if now.show_title else self.station
+        self.frame = visuals.stage_frame(self.size, show=show, title=now.title,
+                                         arxiv_id=now.paper_id, speaker=now.speaker,
+                                         text=now.text, image=image)
+        if self.write_files:
+            self._write(now, image, show)
+
+    def _write(self, now: OnAirNow, image: Path | None, show: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if image != self.image:
+            write_atomic(self.folder / "current.png",
+                         image.read_bytes() if image and image.is_file() else self.frame)
+            self.image = image
+        write_atomic(self.folder / "stage.png", self.frame)
+        caption = f"{now.speaker}: {now.text}" if now.speaker and now.text else now.text
+        texts = {"caption": caption, "speaker": now.speaker or "", "text": now.text,
+                 "title": now.title or now.show_title or self.station,
+                 "authors": ", ".join(now.authors), "show": show,
+                 "arxiv_id": now.paper_id or "", "mode": now.mode}
+        for name, text in texts.items():
+            write_atomic(self.folder / f"{name}.txt", text + "\n")
+        write_atomic(self.folder / "now.json", now.model_dump_json(indent=1))

@@ -1,0 +1,142 @@
+"""TTS benchmark: real-time factor and intelligibility per voice, and for a whole show.
+
+Script lines are sentences from corpus abstracts (a recorded arXiv API response in
+../shared/corpus). For each voice: load time, RTF (synthesis seconds per second of
+audio, after one warm-up line), measured words per minute, and the WER of a Whisper
+tiny.en round trip on the voiced segments. Then a short show (default hosts, as the
+tts worker voices it: normalize, synthesize, trim, level, resample, write) gives the
+show RTF and the time to its first segment. Pinned to 2 cores. Prints JSON.
+
+    .venv/bin/python scripts/bench_tts.py [--voices piper:joe,flite:slt] [--no-wer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import feedparser
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from radio.artifacts import parse_arxiv_id
+from radio.backends.tts import load_voice, say
+from radio.config import Settings
+from radio.shows.script import Line
+from radio.voices.asr import transcribe, wer, words
+from radio.voices.audio import finish_line, write_audio
+from radio.worker import Context
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+FEED = CORPUS / "api" / "cat_csLG_OR_csAI_max20_2026-04-30.xml"
+PAPERS = ["2604.26835", "2604.26880", "2604.26904"]
+VOICES = ["piper:joe", "kokoro:jf_alpha", "kokoro:jm_kumo", "flite:slt", "flite:rms",
+          "espeak:en-us+m3"]
+
+
+def abstracts() -> dict[str, tuple[str, list[str]]]:
+    out = {}
+    for entry in feedparser.parse(str(FEED)).entries:
+        arxiv_id, _ = parse_arxiv_id(entry.id)
+        if arxiv_id in PAPERS:
+            text = " ".join(entry.summary.split())
+            out[arxiv_id] = (" ".join(entry.title.split()),
+                             re.split(r"(?<=[.!?])\s+(?=[A-Z])", text))
+    return out
+
+
+def bench_voice(name: str, settings: Settings, sentences: list[str], out: Path,
+                with_wer: bool) -> dict:
+    started = time.perf_counter()
+    voice = load_voice(name, settings)
+    say(voice, "Warming up.")
+    loaded = time.perf_counter() - started
+    synth_s = audio_s = 0.0
+    spoken_words = 0
+    refs, hyps = [], []
+    for n, sentence in enumerate(sentences):
+        t = time.perf_counter()
+        audio, rate = say(voice, sentence)
+        synth_s += time.perf_counter() - t
+        audio_s += audio.size / rate
+        spoken_words += len(words(sentence))
+        path = write_audio(out / f"{name.replace(':', '_')}-{n}.wav",
+                           finish_line(audio, rate, settings.tts.sample_rate, 0.2),
+                           settings.tts.sample_rate)
+        if with_wer:
+            refs.append(sentence)
+            hyps.append(transcribe(path))
+    result = {"load_s": round(loaded, 2), "audio_s": round(audio_s, 1),
+              "rtf": round(synth_s / audio_s, 3),
+              "words_per_minute": round(spoken_words * 60 / audio_s)}
+    if with_wer:
+        result["wer"] = round(wer(" ".join(refs), " ".join(hyps)), 3)
+        worst = max(zip(refs, hyps, strict=True), key=lambda rh: wer(*rh))
+        result["worst_line"] = {"said": worst[0], "heard": worst[1]}
+    return result
+
+
+def bench_show(settings: Settings, papers: dict[str, tuple[str, list[str]]]) -> dict:
+    """A short show through the tts worker's own line path (no bus)."""
+    from radio.workers.tts import TtsWorker
+
+    alex, mira = (host.name for host in settings.writer.hosts)
+    lines = [Line(speaker=alex, text="Welcome to Paper Radio, the newest AI papers on arXiv.")]
+    for arxiv_id, (title, sentences) in papers.items():
+        lines.append(Line(speaker=alex, text=f"Next up: {title}.", paper_id=arxiv_id))
+        lines += [Line(speaker=mira, text=s, paper_id=arxiv_id) for s in sentences[:2]]
+        lines.append(Line(speaker=alex, text=sentences[-1], paper_id=arxiv_id))
+    lines.append(Line(speaker=mira, text="That is all for today. Thanks for listening."))
+    worker = TtsWorker(Context.from_settings(settings), "bench")
+    started = time.perf_counter()
+    asyncio.run(worker.setup())
+    for name in dict.fromkeys(worker.hosts.values()):
+        worker._voice(name)
+    loaded = time.perf_counter() - started
+    audio_s, first = 0.0, None
+    started = time.perf_counter()
+    for seq, line in enumerate(lines):
+        done = worker._voice_line("bench-show", seq, line, 0.3)
+        audio_s += done.duration_s
+        first = first or time.perf_counter() - started
+    synth_s = time.perf_counter() - started
+    return {"voices": worker.hosts, "lines": len(lines), "audio_s": round(audio_s, 1),
+            "synthesis_s": round(synth_s, 1), "rtf": round(synth_s / audio_s, 3),
+            "first_segment_s": round(first or 0.0, 2), "load_s": round(loaded, 1),
+            "fallbacks": worker.fallbacks}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voices", default=",".join(VOICES))
+    parser.add_argument("--sentences", type=int, default=6, help="Abstract sentences per voice.")
+    parser.add_argument("--no-wer", action="store_true", help="Skip the Whisper round trip.")
+    parser.add_argument("--no-show", action="store_true", help="Skip the whole-show run.")
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    os.sched_setaffinity(0, cores)
+    papers = abstracts()
+    sentences = [s for _, (_, ss) in papers.items() for s in ss][: args.sentences]
+    with tempfile.TemporaryDirectory(prefix="bench-tts-") as tmp:
+        settings = Settings(data_dir=Path(tmp) / "data")
+        report: dict = {"cores": len(cores), "cpu_count": os.cpu_count(),
+                        "sample_rate": settings.tts.sample_rate,
+                        "sentences": len(sentences), "voices": {}}
+        for name in args.voices.split(","):
+            report["voices"][name] = bench_voice(name, settings, sentences, Path(tmp),
+                                                 not args.no_wer)
+            print(f"{name}: {report['voices'][name]}", file=sys.stderr)
+        if not args.no_show:
+            report["show"] = bench_show(settings, papers)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The pdf worker on the bus: PaperFetched in, PaperParsed out, bad input failed with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from radio.config import Settings
+from radio.messages import Artifact, ErrorReport, PaperFetched, PaperParsed
+from radio.worker import Context
+from radio.workers.pdf import PdfWorker
+from tests.conftest import make_settings
+from tests.ingest.pdf_corpus import BAD, PDF, RAG, fetched
+from tests.support.harness import BusProbe, running_worker
+
+TOPICS = [PaperParsed.TOPIC, ErrorReport.TOPIC]
+
+
+def _stage(ctx: Context, arxiv_id: str, version: int) -> tuple[str, str]:
+    row = ctx.store.one("SELECT status, detail FROM stages WHERE arxiv_id=? AND version=? AND "
+                        "stage='pdf'", (arxiv_id, version))
+    assert row is not None, f"no pdf stage for {arxiv_id}v{version}"
+    return row["status"], row["detail"]
+
+
+async def test_fetched_becomes_parsed_once(settings: Settings, ctx: Context) -> None:
+    message = fetched(ctx.data, RAG)
+    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
+        await probe.publish(message)
+        parsed = await probe.expect(PaperParsed, timeout=120)
+        # Redelivered (a fresh copy of the same message, as the fetcher would re-send it).
+        await probe.publish(PaperFetched.model_validate(
+            message.model_dump(exclude={"created_at"})))
+        await asyncio.sleep(3)
+    assert len(probe.messages(PaperParsed)) == 1
+    assert probe.messages(ErrorReport) == []
+    assert (parsed.arxiv_id, parsed.version, parsed.pages) == ("2312.10997", 5, 21)
+    assert parsed.has_text_layer and parsed.text is not None
+    assert parsed.text.path == "papers/2312.10997/v5/text.txt"
+    assert ctx.data.verify(parsed.text).read_text().startswith(
+        "Retrieval-Augmented Generation for Large Language Models: A Survey")
+    assert [a.path for a in parsed.page_images][:2] == [
+        "papers/2312.10997/v5/pages/001.png", "papers/2312.10997/v5/pages/002.png"]
+    assert len(parsed.page_images) == 21
+    ctx.data.verify(parsed.title_card)
+    assert parsed.sections[:3] == ["Abstract", "Index Terms", "I INTRODUCTION"]
+    status, detail = _stage(ctx, "2312.10997", 5)
+    assert status == "done" and detail.startswith("21 pages")
+    kinds = dict(ctx.store.query("SELECT kind, count(*) FROM artifacts WHERE owner=? "
+                                 "GROUP BY kind", ("2312.10997",)))
+    assert kinds == {"page_image": 21, "text": 1, "sections": 1, "title_card": 1}
+
+
+async def test_bad_input_fails_with_a_reason_and_the_next_paper_goes_through(
+        settings: Settings, ctx: Context) -> None:
+    encrypted = fetched(ctx.data, BAD / "2206.01062_pg3_encrypted_password-1234.pdf",
+                        "2206.01062", 1, "DocLayNet")
+    html = fetched(ctx.data, BAD / "oai_http503_retry_after.html", "2401.00001", 1, "HTML")
+    good = fetched(ctx.data, PDF / "2304.02623v1.pdf", "2304.02623", 1, "Beyond Summarization")
+    tampered = fetched(ctx.data, PDF / "2305.03393v1_excerpt-p9.pdf", "2305.03393", 1, "OTSL")
+    tampered = tampered.model_copy(update={"pdf": Artifact(
+        path=tampered.pdf.path, sha256="0" * 64, bytes=tampered.pdf.bytes), "id": ""})
+    tampered = PaperFetched.model_validate(tampered.model_dump())  # id from the new checksum
+    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
+        for message in (encrypted, html, tampered, good):
+            await probe.publish(message)
+        await probe.expect(PaperParsed, timeout=120, where=lambda m: m.arxiv_id == "2304.02623")
+        await probe.expect(ErrorReport, timeout=30, count=3)
+    reasons = {e.key: e.reason for e in probe.messages(ErrorReport)}
+    assert "encrypted" in reasons["2206.01062"] and "PermanentError" in reasons["2206.01062"]
+    assert "not_a_pdf" in reasons["2401.00001"]
+    assert "checksum mismatch" in reasons["2305.03393"]
+    assert _stage(ctx, "2206.01062", 1) == ("failed",
+                                            "encrypted: password-protected (encrypted) PDF")
+    assert _stage(ctx, "2401.00001", 1)[0] == "failed"
+    assert _stage(ctx, "2304.02623", 1)[0] == "done"
+    assert not (ctx.data.paper_dir("2206.01062") / "v1").exists()  # nothing half-written
+    failures = ctx.store.query("SELECT key, reason FROM failures WHERE worker='pdf'")
+    assert {row["key"] for row in failures} == {"2206.01062", "2401.00001", "2305.03393"}
+
+
+async def test_scanned_pdf_is_parsed_without_text(settings: Settings, ctx: Context) -> None:
+    scanned = fetched(ctx.data, BAD / "scanned_no_text_layer_4pages_rotated.pdf",
+                      "2402.00002", 1, "A scan")
+    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
+        await probe.publish(scanned)
+        parsed = await probe.expect(PaperParsed, timeout=120)
+    assert parsed.has_text_layer is False and parsed.text is None and parsed.sections == []
+    assert len(parsed.page_images) == parsed.pages == 4
+    status, detail = _stage(ctx, "2402.00002", 1)
+    assert status == "no_text" and detail.startswith("no text layer")
+
+
+def test_a_parsed_version_is_not_parsed_again(tmp_path: Path) -> None:
+    ctx = Context.from_settings(make_settings(tmp_path / "data"))
+    worker = PdfWorker(ctx)
+    message = fetched(ctx.data, PDF / "2304.02623v1.pdf", "2304.02623", 1, "Beyond")
+    first = worker.process(message)
+    text = ctx.data.resolve(first.text)
+    stamp = text.stat().st_mtime_ns
+    second = worker.process(message)
+    assert second == first  # the stored message, same id: downstream inboxes drop it
+    assert text.stat().st_mtime_ns == stamp
+    stored = json.loads((text.parent / "parsed.json").read_text())
+    assert stored["parsed"]["id"] == first.id
+    assert stored["source"]["sha256"] == message.pdf.sha256
+    # The same version fetched again as another file is parsed again.
+    other = fetched(ctx.data, PDF / "2305.03393v1_excerpt-p9.pdf", "2304.02623", 1, "Beyond")
+    third = worker.process(other)
+    assert third.pages == 1 and third.id != first.id
+    ctx.store.close()

@@ -1,0 +1,86 @@
+"""Real corpus papers, parsed by the pdf code, and the real embedding model, shared by tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from radio.backends.embedder import Embedder, load_embedder
+from radio.config import EmbedderSettings, PdfSettings
+from radio.ingest.pdf_images import CardInfo
+from radio.ingest.pdf_parse import parse_to_dir
+from radio.store import Store, now_iso
+from tests.conftest import CORPUS
+from tests.ingest.pdf_corpus import manifest
+
+RAG_SURVEY = "2312.10997"
+VISION = {"1804.07821", "1912.10667", "2203.06947", "2103.15348"}  # cs.CV in the manifest
+
+
+@dataclass(frozen=True)
+class CorpusPaper:
+    arxiv_id: str
+    version: int
+    title: str
+    abstract: str
+    text: str
+    sections: dict
+    published: str  # the first day of the id's month: the corpus has no dates for most
+
+    def store_row(self) -> tuple:
+        return (self.arxiv_id, self.version, self.title, "[]", self.abstract, "[]", None,
+                self.published, None, None, None, "local", now_iso())
+
+
+def _abstract(sections: dict, text: str) -> str:
+    for section in sections["sections"]:
+        if section["kind"] == "abstract":
+            return " ".join(p["text"] for p in section["paragraphs"])
+    return " ".join(text.split()[:150])
+
+
+@pytest.fixture(scope="session")
+def corpus_papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CorpusPaper]:
+    """Every corpus PDF with a text layer, parsed by radio.ingest (no page images)."""
+    out_root = tmp_path_factory.mktemp("parsed")
+    papers: dict[str, CorpusPaper] = {}
+    for file, row in manifest().items():
+        if not file.startswith("pdf/"):
+            continue
+        match = re.match(r"(\d{4}\.\d{4,5})(?:v(\d+))?", row["arxiv_id"])
+        assert match, row
+        arxiv_id, version = match.group(1), int(match.group(2) or 1)
+        title = re.sub(r"\s*\((?:pages?|first) [^)]*\)$", "", row["title"])
+        out = out_root / arxiv_id
+        parse_to_dir(CORPUS / file, out, CardInfo(arxiv_id, title), PdfSettings(), images=False)
+        text = (out / "text.txt").read_text(encoding="utf-8")
+        sections = json.loads((out / "sections.json").read_text(encoding="utf-8"))
+        yymm = arxiv_id[:4]
+        papers[arxiv_id] = CorpusPaper(arxiv_id, version, title, _abstract(sections, text),
+                                       text, sections, f"20{yymm[:2]}-{yymm[2:]}-01T00:00:00")
+    return papers
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder(EmbedderSettings())
+
+
+def insert_papers(store: Store, papers: list[CorpusPaper]) -> None:
+    with store.tx() as db:
+        db.executemany(
+            "INSERT OR REPLACE INTO papers (arxiv_id, latest_version, title, authors, abstract,"
+            " categories, primary_category, published, updated, licence_url, announce_type,"
+            " source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [p.store_row() for p in papers])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    db = Store(tmp_path / "radio.sqlite3")
+    yield db
+    db.close()
