@@ -190,6 +190,10 @@ class OpenAIChat:
             except httpx.TransportError as exc:
                 problem = f"cannot connect ({exc})"
                 continue
+            if response.status_code >= 500 and "validation error" in response.text:
+                # llama-cpp-python's server answers a request it cannot parse with a 500.
+                raise _Rejected(f"{url}: HTTP {response.status_code}: {response.text[:300]}",
+                                response.text)
             if response.status_code >= 500 or response.status_code == 429:
                 problem = f"HTTP {response.status_code}: {response.text[:200]}"
                 continue

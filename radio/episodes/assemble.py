@@ -9,6 +9,8 @@ libmp3lame encodes. The mp3 is measured with ffmpeg's `ebur128` and, if the limi
 moved it, encoded again with a corrected gain.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 import re
@@ -16,13 +18,15 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyloudnorm
 import soundfile
-from scipy.signal import resample_poly
 
 from radio.episodes.stings import sting
+
+if TYPE_CHECKING:  # scipy (via pyloudnorm) costs seconds of import: load it when used
+    import pyloudnorm
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,8 @@ def load_voice(path: Path, rate: int) -> np.ndarray:
         raise AssemblyError(f"unreadable audio {path.name}: {exc}") from exc
     mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
     if source_rate != rate:
+        from scipy.signal import resample_poly
+
         common = math.gcd(source_rate, rate)
         mono = resample_poly(mono, rate // common, source_rate // common).astype(np.float32)
     return mono
@@ -120,6 +126,8 @@ def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
 
 def _stings_for(voices: list[np.ndarray], rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Intro and outro stings, matched in loudness to the speech they frame."""
+    import pyloudnorm
+
     intro, outro = sting(rate, rising=True), sting(rate, rising=False)
     meter = pyloudnorm.Meter(rate)
     speech_lufs = _loudness(meter, np.concatenate(voices)) if voices else float("-inf")
@@ -139,6 +147,8 @@ def _loudness(meter: pyloudnorm.Meter, audio: np.ndarray) -> float:
 def encode_mp3(audio: np.ndarray, rate: int, target: Path, *, target_lufs: float,
                bitrate: str, attempts: int = 3) -> Loudness:
     """Normalize, limit and encode; re-encode with a corrected gain if the result is off."""
+    import pyloudnorm
+
     meter = pyloudnorm.Meter(rate)
     loudness = _loudness(meter, audio)
     if not math.isfinite(loudness):

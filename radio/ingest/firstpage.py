@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pymupdf
+if TYPE_CHECKING:  # pymupdf takes seconds to import: the CLI loads it only when used
+    import pymupdf
 
 _STAMP = re.compile(
     r"arXiv:(?P<id>(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})v\d+)\s+"
@@ -49,6 +51,8 @@ class _Line:
 
 def read_first_page(path: Path) -> FirstPage:
     """What page 1 of `path` says about the paper; raises ValueError if it has no page."""
+    import pymupdf
+
     with pymupdf.open(path) as doc:
         if doc.needs_pass:
             raise ValueError(f"{path.name} is encrypted")

@@ -32,9 +32,9 @@ from radio.shows.checks import SegmentCheck, check_segment, check_show, clean_te
 from radio.shows.programme import Paper, Ranker, plan_show
 from radio.shows.script import Line, Rundown, Script, Segment, Slot
 from radio.store import Store
+from radio.understanding.chunks import Chunk, make_chunks
 from radio.understanding.grounding import Source
 from radio.understanding.prompts import PROMPTS_DIR, as_data
-from radio.understanding.summarize import Chunk, chunk_text
 
 log = logging.getLogger(__name__)
 
@@ -204,25 +204,33 @@ def segment_schema(plan: list[LinePlan]) -> dict:
 # --- material: what each slot is written from ----------------------------------------------
 
 
-def paper_text(store: Store, data: DataRoot, arxiv_id: str) -> str:
-    """The paper's extracted text, if the pdf stage left one."""
+def paper_text(store: Store, data: DataRoot, arxiv_id: str) -> tuple[str, dict | None]:
+    """The paper's extracted text and sections, if the pdf stage left them."""
     rows = store.query("SELECT path FROM artifacts WHERE owner=? AND kind LIKE '%text%' "
                        "ORDER BY created_at DESC", (arxiv_id,))
-    candidates = [data.resolve(r[0]) for r in rows]
-    candidates.append(data.paper_dir(arxiv_id) / "text.txt")
-    for path in candidates:
+    folder = data.paper_dir(arxiv_id)
+    text = ""
+    for path in [*(data.resolve(r[0]) for r in rows), folder / "text.txt"]:
         if path.is_file():
-            return path.read_text(errors="replace")
-    return ""
+            text = path.read_text(errors="replace")
+            break
+    sections = None
+    if (folder / "sections.json").is_file():
+        try:
+            sections = json.loads((folder / "sections.json").read_text())
+        except ValueError:
+            log.warning("%s: unreadable sections.json; using the plain text", arxiv_id)
+    return text, sections
 
 
 def _query_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z][a-z0-9-]{3,}", text.lower())}
 
 
-def retrieve(text: str, query: str, count: int = PASSAGES) -> list[Chunk]:
+def retrieve(text: str, sections: dict | None, query: str, count: int = PASSAGES,
+             ) -> list[Chunk]:
     """The paper's passages that share most words with the query (numbers weigh extra)."""
-    chunks = chunk_text(text)[:400]
+    chunks = make_chunks(text, sections)[:400] if text else []
     wanted = _query_words(query)
     if not chunks or not wanted:
         return []
@@ -383,7 +391,8 @@ class ShowWriter:
         passages: list[Chunk] = []
         if slot.kind == "discussion":
             query = f"{slot.focus or ''} {summary_text(summary) or paper.abstract}"
-            passages = retrieve(paper_text(self.store, self.data, paper.arxiv_id), query)
+            text, sections = paper_text(self.store, self.data, paper.arxiv_id)
+            passages = retrieve(text, sections, query)
         context = {"paper": paper, "summary": summary, "passages": passages,
                    "focus": slot.focus, "previous": previous if slot.part > 1 else None,
                    "earlier": paper.earlier}

@@ -40,21 +40,31 @@ log = logging.getLogger(__name__)
 PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
 MAX_NOTES = 8
 
+# The model sees each key as it writes its value: keys that say what they want help a small
+# model more than instructions it may echo. Caps (~650 tokens in all) bound the time.
+WIRE_KEYS: dict[str, str] = {
+    "problem": "problem_the_paper_addresses",
+    "method": "what_the_authors_did",
+    "results": "main_results_with_numbers",
+    "limits": "limitations_or_open_questions",
+    "key_points": "key_facts",
+    "short": "two_sentence_summary_for_listeners",
+    "hook": "catchy_one_line_hook",
+}
+_TEXT = {"type": "string", "minLength": 10}
 SUMMARY_SCHEMA: dict = {
     "type": "object",
     "properties": {
-        # Length caps bound the generation time, and keep a hook a hook.
-        # ~650 tokens in all, within the summary's max_tokens (800).
-        "problem": {"type": "string", "minLength": 10, "maxLength": 300},
-        "method": {"type": "string", "minLength": 10, "maxLength": 400},
-        "results": {"type": "string", "minLength": 10, "maxLength": 400},
-        "limits": {"type": "string", "maxLength": 300},
-        "key_points": {"type": "array", "minItems": 3, "maxItems": 5,
-                       "items": {"type": "string", "minLength": 10, "maxLength": 150}},
-        "short": {"type": "string", "minLength": 10, "maxLength": 400},
-        "hook": {"type": "string", "minLength": 10, "maxLength": 120},
+        WIRE_KEYS["problem"]: {**_TEXT, "maxLength": 300},
+        WIRE_KEYS["method"]: {**_TEXT, "maxLength": 400},
+        WIRE_KEYS["results"]: {**_TEXT, "maxLength": 400},
+        WIRE_KEYS["limits"]: {"type": "string", "maxLength": 300},
+        WIRE_KEYS["key_points"]: {"type": "array", "minItems": 3, "maxItems": 5,
+                                  "items": {**_TEXT, "maxLength": 150}},
+        WIRE_KEYS["short"]: {**_TEXT, "maxLength": 400},
+        WIRE_KEYS["hook"]: {**_TEXT, "maxLength": 120},
     },
-    "required": ["problem", "method", "results", "limits", "key_points", "short", "hook"],
+    "required": list(WIRE_KEYS.values()),
     "additionalProperties": False,
 }
 NOTES_SCHEMA: dict = {
@@ -129,16 +139,16 @@ def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[
 
 
 def tidy(data: dict) -> dict:
-    """Cut a field that hit its length cap back to its last whole sentence."""
+    """Whole sentences only: a field cut by its length cap loses its unfinished tail, and a
+    sentence copied from the middle of one in the paper (lower-case start) goes."""
     def whole(text: str) -> str:
-        text = text.strip()
-        if not text or text[-1] in ".!?\"')”":
-            return text
-        end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-        return text[: end + 1] if end > 0 else text
+        kept = [s for s in sentences(text.strip()) if s[:1].isupper() or s[:1].isdigit()]
+        if kept and kept[-1][-1] not in ".!?\"')”":
+            kept.pop()
+        return " ".join(kept)
 
     out = {k: whole(v) if isinstance(v, str) else v for k, v in data.items()}
-    out["key_points"] = [whole(p) for p in data.get("key_points", [])]
+    out["key_points"] = [p for p in (whole(p) for p in data.get("key_points", [])) if p]
     return out
 
 
@@ -231,8 +241,9 @@ class Summarizer:
                avoid: list[str]) -> dict:
         user = render("summary_user.j2", title=paper.title, abstract=clean(paper.abstract),
                       passages=passages, notes=notes, avoid=avoid)
-        return chat_json(self.llm, self._messages(user), sampling=self.settings.summary,
+        data = chat_json(self.llm, self._messages(user), sampling=self.settings.summary,
                          schema=SUMMARY_SCHEMA)
+        return {field: data[key] for field, key in WIRE_KEYS.items()}
 
     def _map_notes(self, paper: Paper, groups: list[list[Chunk]]) -> list[str]:
         notes: list[str] = []

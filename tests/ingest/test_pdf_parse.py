@@ -131,6 +131,8 @@ def test_page_images_and_title_card(rag) -> None:
     assert result.page_images == [f"pages/{n:03d}.png" for n in range(1, 22)]
     first = pymupdf.Pixmap(out / "pages" / "001.png")
     assert (first.width, first.height) == (1280, 1657)  # US letter, 1280 px wide (rounded up)
+    # Text-only pages are saved grey, pages with colour (page 2: the coloured RAG tree) RGB.
+    assert (first.n, pymupdf.Pixmap(out / "pages" / "002.png").n) == (1, 3)
     card = pymupdf.Pixmap(out / "title_card.png")
     assert (card.width, card.height) == (1280, 720)
     assert not any(p.name.startswith(".") for p in out.rglob("*"))  # no temp files left

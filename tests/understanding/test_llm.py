@@ -1,0 +1,101 @@
+"""LLM backends: llama.cpp in-process and the OpenAI-compatible HTTP client against the real
+llama_cpp.server, both with the tiny SmolLM2 model (structure only: its words are nonsense)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from radio.backends.llm import (
+    DEFAULT_MODEL_BYTES,
+    LLMError,
+    chat_json,
+    default_model_path,
+    load_llm,
+    tiny_model_path,
+)
+from radio.config import LLMSettings, SamplingSettings
+from tests.support.ports import free_port, wait_listening
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"animal": {"type": "string", "minLength": 1, "maxLength": 40},
+                   "legs": {"type": "integer", "minimum": 0, "maximum": 1000}},
+    "required": ["animal", "legs"],
+    "additionalProperties": False,
+}
+MESSAGES = [{"role": "user", "content": "Name an animal and its number of legs as JSON."}]
+SAMPLING = SamplingSettings(temperature=0.2, max_tokens=60, seed=7)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real `python -m llama_cpp.server` with the tiny model on 127.0.0.1."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llm-server") / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_listening(port, timeout=120)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_openai_backend_against_llama_cpp_server(server: str) -> None:
+    llm = load_llm(LLMSettings(backend="openai", base_url=server, model="smollm2",
+                               timeout_s=120, retries=1))
+    data = chat_json(llm, MESSAGES, sampling=SAMPLING, schema=SCHEMA)
+    assert set(data) == {"animal", "legs"} and isinstance(data["legs"], int)
+    text = llm.chat(MESSAGES, sampling=SAMPLING.model_copy(update={"max_tokens": 8}))
+    assert isinstance(text, str) and text
+
+
+def test_clear_error_when_the_server_is_down() -> None:
+    port = free_port()  # nothing listens here
+    llm = load_llm(LLMSettings(backend="openai", base_url=f"http://127.0.0.1:{port}/v1",
+                               timeout_s=5, retries=1))
+    started = time.monotonic()
+    with pytest.raises(LLMError, match=rf"127\.0\.0\.1:{port}.*cannot connect"):
+        llm.chat(MESSAGES, sampling=SAMPLING)
+    assert time.monotonic() - started < 30
+
+
+def test_in_process_llama_cpp_follows_the_schema() -> None:
+    llm = load_llm(LLMSettings(model_path=tiny_model_path(), n_ctx=1024, n_threads=1))
+    data = chat_json(llm, MESSAGES, sampling=SAMPLING, schema=SCHEMA)
+    assert set(data) == {"animal", "legs"} and 0 <= data["legs"] <= 1000
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LLMError, match="model file not found"):
+        load_llm(LLMSettings(model_path=tmp_path / "nope.gguf"))
+
+
+def test_bad_output_after_retries_is_an_llm_error() -> None:
+    class Babbler:
+        name = "babbler"
+
+        def chat(self, messages, *, sampling, schema=None) -> str:
+            return '{"animal": "cat"}'  # valid JSON, but misses a required field
+
+    with pytest.raises(LLMError, match="no valid JSON after 2 attempts"):
+        chat_json(Babbler(), MESSAGES, sampling=SAMPLING, schema=SCHEMA, attempts=2)
+
+
+def test_default_model_is_assembled_and_verified() -> None:
+    path = default_model_path()
+    assert path.stat().st_size == DEFAULT_MODEL_BYTES
+    assert path.read_bytes()[:4] == b"GGUF"
