@@ -155,7 +155,9 @@ async def read_retained(settings: Settings, topic_filter: str, wait_s: float = 1
         try:
             async with asyncio.timeout(wait_s):
                 async for message in client.messages:
-                    if message.payload:
+                    # amqtt has been seen to hand a subscriber retained messages of other
+                    # topics (onair/now under status/#): keep only what the filter matches.
+                    if message.payload and message.topic.matches(bus.topic(topic_filter)):
                         found[bus.relative(message.topic.value)] = bytes(message.payload)
         except TimeoutError:
             pass

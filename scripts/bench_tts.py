@@ -116,14 +116,16 @@ def bench_show(settings: Settings, papers: dict[str, tuple[str, list[str]]]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voices", default=",".join(VOICES))
-    parser.add_argument("--sentences", type=int, default=6, help="Abstract sentences per voice.")
+    parser.add_argument("--sentences", type=int, default=6,
+                        help="Abstract sentences per voice (the first few of each paper).")
     parser.add_argument("--no-wer", action="store_true", help="Skip the Whisper round trip.")
     parser.add_argument("--no-show", action="store_true", help="Skip the whole-show run.")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))[:2]
     os.sched_setaffinity(0, cores)
     papers = abstracts()
-    sentences = [s for _, (_, ss) in papers.items() for s in ss][: args.sentences]
+    per_paper = max(1, args.sentences // len(papers))
+    sentences = [s for _, (_, ss) in papers.items() for s in ss[:per_paper]]
     with tempfile.TemporaryDirectory(prefix="bench-tts-") as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")
         report: dict = {"cores": len(cores), "cpu_count": os.cpu_count(),

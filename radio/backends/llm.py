@@ -52,9 +52,11 @@ def chat_json(llm: LLM, messages: list[dict[str, str]], *, sampling: SamplingSet
     """Ask for JSON that fits `schema`; retry on malformed output, then raise LLMError."""
     problem = ""
     for attempt in range(1, attempts + 1):
+        if attempt > 1 and sampling.seed is not None:  # the same seed would say it again
+            sampling = sampling.model_copy(update={"seed": sampling.seed + 1})
         reply = llm.chat(messages, sampling=sampling, schema=schema)
         try:
-            data = json.loads(reply)
+            data = json.loads(reply, strict=False)  # grammars let raw newlines into strings
             jsonschema.validate(data, schema)
         except (json.JSONDecodeError, jsonschema.ValidationError) as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:300]}"

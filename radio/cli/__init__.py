@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from radio import __version__
-from radio.cli import episodes, ingest, papers, schedule, search, shows, station, stream
+from radio.cli import (
+    episodes,
+    ingest,
+    papers,
+    schedule,
+    search,
+    shows,
+    station,
+    stream,
+    voices,
+)
 
 app = typer.Typer(help="Paper Radio: the newest AI papers on arXiv, on air 24/7.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -18,6 +28,7 @@ app.add_typer(shows.app, name="show", help="Shows: run one now, list, print a sc
 app.add_typer(episodes.app, name="episodes", help="Recorded podcast episodes.")
 app.add_typer(episodes.feed_app, name="feed", help="The podcast feed.")
 app.add_typer(stream.app, name="stream", help="The live video stream.")
+app.add_typer(voices.app, name="voices", help="The hosts' voices: list, check, try one.")
 
 
 def _version(value: bool) -> None:

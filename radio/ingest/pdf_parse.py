@@ -3,7 +3,9 @@
 `parse_isolated` runs the parse in a child process (forkserver, MuPDF preloaded) with a
 wall-clock timeout and a memory cap, so a pathological PDF cannot stall or sink the
 worker; the output directory appears whole or not at all (staged, then renamed).
-`parse_to_dir` is the same work in this process.
+`parse_to_dir` is the same work in this process. As with every start method but fork, a
+script that calls `parse_isolated` keeps its top level under `if __name__ == "__main__"`
+(`radio`, `python -m radio` and pytest do).
 
 Bad input raises a `PdfError` subclass with a readable reason: `NotAPdf`, `EncryptedPdf`,
 `TruncatedPdf`, `CorruptPdf`, `PdfTooLarge`, `ParseTimeout`, `ParserCrashed`. A PDF
@@ -47,7 +49,7 @@ import os
 import resource
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -170,6 +172,7 @@ def parse_to_dir(pdf: Path, out: Path, card: CardInfo, limits: PdfSettings, *,
 
 
 def extract_text(doc: pymupdf.Document, count: int, out: Path) -> ParseResult:
+    """text.txt and sections.json of the first `count` pages, unless there is no text layer."""
     try:
         pages = [pt.read_page(doc[n], n + 1) for n in range(count)]
     except RuntimeError as exc:  # MuPDF gave up on a damaged content stream
@@ -195,14 +198,14 @@ def extract_text(doc: pymupdf.Document, count: int, out: Path) -> ParseResult:
     result.title = pt.title_of(pages[0], body) if pages else ""
     result.sections = [s.heading for s in sections if s.heading]
     result.text_file, result.sections_file = "text.txt", "sections.json"
-    (out / "text.txt").write_text(text, encoding="utf-8")
-    doc_json = {"format": FORMAT, "title": result.title, "stamp": stamp,
-                "pages": doc.page_count, "pages_parsed": count, "has_text_layer": True,
-                "chars": len(text), "sections": records,
-                "references": [{"page": p.page, "text": p.text} for p in references],
-                "footnotes": [{"page": p.page, "text": p.text} for p in notes]}
-    (out / "sections.json").write_text(json.dumps(doc_json, ensure_ascii=False, indent=1),
-                                       encoding="utf-8")
+    (out / result.text_file).write_text(text, encoding="utf-8")
+    structure = {"format": FORMAT, "title": result.title, "stamp": stamp,
+                 "pages": doc.page_count, "pages_parsed": count, "has_text_layer": True,
+                 "chars": len(text), "sections": records,
+                 "references": [{"page": p.page, "text": p.text} for p in references],
+                 "footnotes": [{"page": p.page, "text": p.text} for p in notes]}
+    (out / result.sections_file).write_text(json.dumps(structure, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
     return result
 
 
@@ -248,7 +251,21 @@ def build_sections(paras: list[pt.Para]) -> tuple[list[Section], list[pt.Para]]:
             references.append(para)
         else:
             sections[-1].paras.append(para)
+    _find_unlabelled_abstract(sections)
     return [s for s in sections if s.paras or s.level], references
+
+
+def _find_unlabelled_abstract(sections: list[Section]) -> None:
+    """ACM journals print the abstract with no heading: the first prose paragraph of the
+    front matter (title, authors) becomes the abstract when no heading says so."""
+    if any(s.kind == "abstract" for s in sections):
+        return
+    front = sections[0]
+    for i, para in enumerate(front.paras):
+        if len(para.text) >= 400 and para.text.count(". ") >= 2:
+            sections.insert(1, Section("abstract", "Abstract", "", 1, para.page, front.paras[i:]))
+            del front.paras[i:]
+            return
 
 
 def layout(sections: list[Section]) -> tuple[str, list[dict]]:
@@ -351,7 +368,3 @@ def _child(sender: Connection, pdf: Path, out: Path, card: CardInfo, limits: Pdf
         sender.send(("error", "CorruptPdf", f"{type(exc).__name__}: {exc}"))
     finally:
         sender.close()
-
-
-def result_dict(result: ParseResult) -> dict:
-    return asdict(result)

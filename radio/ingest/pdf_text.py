@@ -40,12 +40,12 @@ KNOWN = re.compile(
     r"|limitations?|conclusions?(?: and future work)?|concluding remarks|future work"
     r"|acknowledge?ments?|references|bibliography|appendix(?:\s+\S.*)?|appendices"
     r"|supplementary material|keywords|index terms|ccs concepts)$", re.I)
-RUN_IN = re.compile(r"^(?P<head>abstract|index terms|keywords)\s*(?:[—–:.]|-{1,2})\s*(?P<rest>\S)",
-                    re.I)
+RUN_IN = re.compile(r"^(?P<head>abstract|index terms|keywords|ccs concepts|additional key words "
+                    r"and phrases)\s*(?:[—–:.]|-{1,2})\s*(?P<rest>\S)", re.I)
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I)) for kind, pattern in (
         ("abstract", r"^abstract$"),
-        ("keywords", r"^(?:keywords|index terms|ccs concepts)$"),
+        ("keywords", r"^(?:keywords|index terms|ccs concepts|additional key words and phrases)$"),
         ("references", r"^(?:references|bibliography|works cited)$"),
         ("acknowledgements", r"acknowledge?ments?"),
         ("appendix", r"appendix|appendices|supplementary"),
@@ -475,7 +475,7 @@ def split_run_in(paras: list[Para]) -> list[Para]:
     for para in paras:
         match = RUN_IN.match(para.text) if not para.level else None
         if match:
-            out.append(Para(match.group("head").title(), para.page, 1, "", para.size))
+            out.append(Para(match.group("head"), para.page, 1, "", para.size))
             para = Para(para.text[match.start("rest"):], para.page, size=para.size)
         out.append(para)
     return out

@@ -119,6 +119,10 @@ class PcmOutput:
     def _kill(self) -> None:
         proc = self.proc
         if proc and proc.poll() is None:
+            # ffmpeg ignores SIGTERM while its input thread waits on stdin: EOF ends it. Closed
+            # in a thread: a write blocked on a stuck ffmpeg holds the pipe until the kill.
+            if proc.stdin:
+                threading.Thread(target=_close_quietly, args=(proc.stdin,), daemon=True).start()
             proc.terminate()
             try:
                 proc.wait(timeout=5)
@@ -195,6 +199,11 @@ class PcmOutput:
             if line:
                 self.errors.append(line[:300])
                 log.warning("%s ffmpeg: %s", self.name, line[:300])
+
+
+def _close_quietly(stream: IO[bytes]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        stream.close()
 
 
 def _pcm_input(rate: int) -> list[str]:
@@ -283,7 +292,10 @@ class RtmpOutput(PcmOutput):
         size = f"{width}:{height}"
         return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
                 *_pcm_input(self.rate),
-                "-thread_queue_size", "64", "-f", "png_pipe", "-framerate", f"{self.fps_in:g}",
+                # Probe one still only: ffmpeg opens its inputs one after the other, and
+                # a long probe of this pipe would wait on stills that wait on the audio.
+                "-thread_queue_size", "64", "-probesize", "32", "-analyzeduration", "0",
+                "-fpsprobesize", "0", "-f", "png_pipe", "-framerate", f"{self.fps_in:g}",
                 "-i", f"pipe:{self._pipe[0]}",
                 "-map", "1:v", "-map", "0:a",
                 "-vf", f"scale={size}:force_original_aspect_ratio=decrease,"
@@ -306,7 +318,7 @@ class RtmpOutput(PcmOutput):
 
     def after_write(self, pcm: bytes) -> None:
         self._samples += len(pcm) // 2
-        while self._frames <= self._samples * self.fps_in / self.rate:
+        while self._frames <= self._samples * self.fps_in / self.rate + 1:  # one ahead
             self._write_frame()
 
     def _write_frame(self) -> None:

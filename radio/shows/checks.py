@@ -56,14 +56,14 @@ def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def copies(text: str, original: str) -> bool:
-    """Half or more of the line's 8-word runs occur verbatim in `original`."""
+def copies(text: str, original: str, share: float = COPY_SHARE) -> bool:
+    """At least `share` of the text's 8-word runs occur verbatim in `original`."""
     words = fingerprint(text).split()
     if len(words) < COPY_NGRAM or not original:
         return False
     mine = _ngrams(words, COPY_NGRAM)
     theirs = _ngrams(fingerprint(original).split(), COPY_NGRAM)
-    return len(mine & theirs) / len(mine) >= COPY_SHARE
+    return len(mine & theirs) / len(mine) >= share
 
 
 def check_speakers(lines: list[Line], spec: SegmentCheck) -> list[str]:

@@ -252,7 +252,8 @@ def show_title(request: ShowRequested, station: str) -> str:
 
 
 def _bookends(length_s: float) -> tuple[float, float]:
-    return min(max(0.05 * length_s, 12.0), 40.0), min(max(0.04 * length_s, 10.0), 30.0)
+    """Intro and outro: long enough to greet, name the show and the hosts, not more."""
+    return min(max(0.05 * length_s, 20.0), 40.0), min(max(0.04 * length_s, 14.0), 30.0)
 
 
 def _discussion_slots(paper: Paper, budget_s: float, *, parts_focus: list[str] | None = None,
@@ -320,16 +321,17 @@ def plan_daily(request: ShowRequested, papers: list[Paper], settings: Settings,
             - REVISION_S * len(revisions)
         # Headlines take at most half the body, so the top papers keep a real discussion;
         # papers that do not fit even as the shortest headline wait for a "latest" show.
-        room = min(body - k * DISCUSSION_MIN_S, 0.5 * body) if k else body
+        weights = [2 * k - i for i in range(k)]  # the top paper: twice the k-th's airtime
+        least = DISCUSSION_MIN_S * sum(weights) / (k + 1)  # the k-th still gets the minimum
+        room = min(body - least, 0.5 * body) if k else body
         headlines = _headline_budgets(min(n_head, int(max(room, 0) // HEADLINE_MIN_S)), room)
         rest = body - sum(headlines)
-        if k == 0 or rest / k >= DISCUSSION_MIN_S:
+        if k == 0 or rest >= least:
             break
         k -= 1
     if len(fresh) > k + len(headlines):
         log.info("%s: %d papers do not fit; left to the latest shows", request.show_id,
                  len(fresh) - k - len(headlines))
-    weights = [2 * k - i for i in range(k)]  # the top paper: twice the airtime of the k-th
     slots = [Slot(kind="intro", title=title, budget_s=intro_s,
                   papers=[p.ref() for p in fresh[:2]])]
     for paper, weight in zip(fresh[:k], weights, strict=True):

@@ -28,7 +28,14 @@ from radio.backends.llm import LLM, LLMError
 from radio.config import Host, Settings
 from radio.messages import ShowRequested
 from radio.shows import extractive
-from radio.shows.checks import SegmentCheck, check_segment, check_show, clean_text, fingerprint
+from radio.shows.checks import (
+    SegmentCheck,
+    check_segment,
+    check_show,
+    clean_text,
+    copies,
+    fingerprint,
+)
 from radio.shows.programme import Paper, Ranker, plan_show
 from radio.shows.script import Line, Rundown, Script, Segment, Slot
 from radio.store import Store
@@ -227,10 +234,12 @@ def _query_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z][a-z0-9-]{3,}", text.lower())}
 
 
-def retrieve(text: str, sections: dict | None, query: str, count: int = PASSAGES,
-             ) -> list[Chunk]:
-    """The paper's passages that share most words with the query (numbers weigh extra)."""
-    chunks = make_chunks(text, sections)[:400] if text else []
+def retrieve(text: str, sections: dict | None, query: str, abstract: str = "",
+             count: int = PASSAGES) -> list[Chunk]:
+    """The passages that share most words with the query (numbers weigh extra); not the
+    front matter or the abstract, which the model sees anyway."""
+    chunks = [c for c in (make_chunks(text, sections)[:400] if text else [])
+              if "@" not in c.text and not copies(c.text, abstract, share=0.2)]
     wanted = _query_words(query)
     if not chunks or not wanted:
         return []
@@ -331,6 +340,8 @@ class ShowWriter:
                 return Segment(slot=slot, lines=lines, source="llm", attempts=attempts,
                                problems=problems, grounding_rate=report.rate)
             problems += [f"attempt {attempts}: {p}" for p in found]
+            log.info("%s %r attempt %d failed: %s", slot.kind, slot.title[:40], attempts,
+                     "; ".join(found))
             avoid = found[:6]
         lines, source = self.fallback(slot, plan, material, paper, spec)
         _, report = check_segment(lines, spec, copy_check=False)
@@ -390,9 +401,10 @@ class ShowWriter:
         summary = paper.summary
         passages: list[Chunk] = []
         if slot.kind == "discussion":
-            query = f"{slot.focus or ''} {summary_text(summary) or paper.abstract}"
+            aspect = slot.focus or "method results evaluation accuracy"
+            query = f"{aspect} {summary_text(summary) or paper.abstract}"
             text, sections = paper_text(self.store, self.data, paper.arxiv_id)
-            passages = retrieve(text, sections, query)
+            passages = retrieve(text, sections, query, paper.abstract)
         context = {"paper": paper, "summary": summary, "passages": passages,
                    "focus": slot.focus, "previous": previous if slot.part > 1 else None,
                    "earlier": paper.earlier}

@@ -75,9 +75,10 @@ def _pack(paragraphs: Iterable[str], max_words: int) -> list[str]:
     for paragraph in paragraphs:
         for sentence in sentences(clean(paragraph)):
             words += sentence.split()
-            if len(words) >= max_words:
-                pieces.append(" ".join(words))
-                words = []
+            while len(words) >= max_words:  # a table row run has no sentence end: cut it
+                cut = max_words if len(words) > 2 * max_words else len(words)
+                pieces.append(" ".join(words[:cut]))
+                words = words[cut:]
     if words:
         if pieces and len(words) < max_words // 4:
             pieces[-1] += " " + " ".join(words)  # no tiny tail chunk

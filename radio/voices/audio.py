@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from radio.artifacts import atomic_path
 
@@ -33,6 +32,7 @@ def trim_silence(audio: np.ndarray, rate: int, pad_s: float = 0.04) -> np.ndarra
 def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
     if rate == target or audio.size == 0:
         return audio
+    from scipy.signal import resample_poly  # scipy is slow to import: only when needed
     common = gcd(rate, target)
     return resample_poly(audio, target // common, rate // common).astype(np.float32)
 

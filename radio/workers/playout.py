@@ -113,14 +113,14 @@ class PlayoutWorker(Worker):
             segments = sorted(unaired[show], key=lambda s: s.seq)
             self.timeline.resume(show, segments[0].seq)
             for segment in segments:
-                self._queue(segment, remember=False)
+                self._restore_one(segment, remember=False)
         for _, segment in sorted(aired, key=lambda pair: pair[0])[-60:]:
-            self._queue(segment, remember=True)
+            self._restore_one(segment, remember=True)
         if unaired or aired:
             self.log.info("restored %d unaired lines of %d shows; %d recent for replays",
                           sum(map(len, unaired.values())), len(unaired), min(len(aired), 60))
 
-    def _queue(self, segment: SegmentVoiced, *, remember: bool) -> None:
+    def _restore_one(self, segment: SegmentVoiced, *, remember: bool) -> None:
         try:
             path = self.data.resolve(segment.audio)
         except ValueError:
@@ -161,8 +161,9 @@ class PlayoutWorker(Worker):
     async def _on_air(self, cue: Cue, at: datetime) -> None:
         now, image = await asyncio.to_thread(self._describe, cue, at)
         self.now = now
-        await self.publish(now, retain=True)
+        # Files first: whoever follows onair/now finds them already showing it.
         await asyncio.to_thread(self.screen.show, now, image)
+        await self.publish(now, retain=True)
         title = _stream_title(now, self.settings.feed.title)
         icecast = self.outputs.get("icecast")
         if isinstance(icecast, IcecastOutput):

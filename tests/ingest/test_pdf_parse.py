@@ -86,8 +86,10 @@ def test_two_column_reading_order(rag) -> None:
 def test_revtex_two_columns(tmp_path: Path) -> None:
     _, text, doc, = parse(PDF / "1111.2011v2.pdf", tmp_path)[:3]
     titles = [s["title"] for s in doc["sections"] if s["level"] == 1]
-    assert titles[:3] == ["INTRODUCTION", "SELF-CONSISTENT ACTION IN THE LARGE z LIMIT",
-                          "CRITICAL POINT IN N →∞ LIMIT"]
+    assert titles[:4] == ["Abstract", "INTRODUCTION", "SELF-CONSISTENT ACTION IN THE LARGE z "
+                          "LIMIT", "CRITICAL POINT IN N →∞ LIMIT"]
+    assert doc["sections"][1]["paragraphs"][0]["text"].startswith(  # REVTeX: no heading
+        "Theoretical description of anisotropic systems, such as layered superconductors")
     assert "Zlatko Tešanović" in text  # TeX accents put back on their letters
 
 
@@ -114,6 +116,19 @@ def test_arxiv_stamp_and_running_headers_are_gone(rag, tmp_path: Path) -> None:
     header = "Paper Plain: Making Medical Research Papers Approachable to Healthcare Consumers"
     assert plain.count(header) == 1  # the title, not the running header of 39 pages
     assert not re.search(r"\n\n\d{1,2}\n\n", plain)  # no page numbers as paragraphs
+
+
+def test_abstract_without_a_heading(tmp_path: Path) -> None:
+    """ACM journals print the abstract with no heading, then CCS concepts and key words."""
+    result, _, doc = parse(PDF / "2203.00130v1.pdf", tmp_path)
+    assert result.sections[:4] == ["Abstract", "CCS Concepts",
+                                   "Additional Key Words and Phrases", "1 INTRODUCTION"]
+    abstract = doc["sections"][1]
+    assert abstract["kind"] == "abstract" and abstract["paragraphs"][0]["text"].startswith(
+        "When seeking information not covered in patient-friendly documents, like medical "
+        "pamphlets, healthcare consumers may turn to the research literature.")
+    assert [s["kind"] for s in doc["sections"][:5]] == [
+        "front", "abstract", "keywords", "keywords", "introduction"]
 
 
 def test_page_counts_match_the_manifest(tmp_path: Path) -> None:

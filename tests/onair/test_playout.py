@@ -36,7 +36,8 @@ SHORT_IDENT = "Paper Radio."
 
 
 def playout(settings: Settings, **fields: object) -> Settings:
-    cfg = PlayoutSettings(ident_text=SHORT_IDENT, bed_s=6.0, **fields)
+    fields = {"ident_text": SHORT_IDENT, "bed_s": 6.0, "listen_bind": None, **fields}
+    cfg = PlayoutSettings(**fields)
     return settings.model_copy(update={"playout": cfg})
 
 
@@ -199,7 +200,10 @@ async def test_rtmp_video_with_licence_aware_pictures(settings: Settings, corpus
     assert images[closed["arxiv_id"]].endswith("title_card.png"), images
     flvs = nginx.recordings()
     assert flvs and flvs[0].name.startswith(STREAM_KEY)
-    info = ffprobe(flvs[0])
+    try:
+        info = ffprobe(flvs[0])
+    finally:
+        nginx.remove()
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
     assert (video["codec_name"], video["width"], video["height"]) == ("h264", 1280, 720)

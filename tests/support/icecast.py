@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from tests.support.nobody import reachable_dir, remove_if_made
 from tests.support.ports import free_port, wait_listening
 
 SOURCE_PASSWORD = "test-source-secret"
@@ -26,8 +27,8 @@ class Icecast:
     def __init__(self, workdir: Path) -> None:
         if not shutil.which("icecast2"):
             raise RuntimeError("icecast2 is not installed (scripts/setup.sh installs it)")
-        self.dir = workdir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.dir = reachable_dir(workdir, "icecast")
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         logs = self.dir / "log"
@@ -92,8 +93,13 @@ class Icecast:
                 self.proc.wait(timeout=5)
         self.proc = None
 
+    def remove(self) -> None:
+        """Delete the server's directory if it was made outside `workdir`."""
+        remove_if_made(self.dir, self.workdir)
+
     def __enter__(self) -> Icecast:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self.remove()

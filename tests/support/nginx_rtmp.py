@@ -2,7 +2,8 @@
 
 Every stream published to rtmp://127.0.0.1:PORT/live/<key> is recorded as
 `<record_dir>/<key>*.flv`. nginx's worker runs as `nobody`, so the record directory is
-world-writable; every temp path and the pid file live in the test's directory.
+world-writable and, under root, the server's directory is one `nobody` can reach (see
+tests/support/nobody.py); every temp path and the pid file live in it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from tests.support.nobody import reachable_dir, remove_if_made
 from tests.support.ports import free_port, wait_listening
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
@@ -22,7 +24,8 @@ class NginxRtmp:
     def __init__(self, workdir: Path) -> None:
         if not shutil.which("nginx") or not RTMP_MODULE.exists():
             raise RuntimeError("nginx with libnginx-mod-rtmp is not installed (scripts/setup.sh)")
-        self.dir = workdir
+        self.workdir = workdir
+        self.dir = workdir = reachable_dir(workdir, "nginx")
         self.record_dir = workdir / "records"
         for sub in ("records", "tmp", "logs"):
             (workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -83,6 +86,10 @@ rtmp {{
                 self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout=5)
         self.proc = None
+
+    def remove(self) -> None:
+        """Delete the server's directory (recordings too) if it was made outside `workdir`."""
+        remove_if_made(self.dir, self.workdir)
 
     def __enter__(self) -> NginxRtmp:
         return self.start()

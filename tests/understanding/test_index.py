@@ -91,7 +91,7 @@ def test_week_clusters_group_the_vision_papers(library: Library, store: Store) -
 
 def test_label_words_prefer_what_is_distinctive() -> None:
     inside = ["crowd counting with dilated convolutions", "vehicle counting in traffic images"]
-    outside = inside + ["language models for retrieval", "language models for summaries"]
+    outside = [*inside, "language models for retrieval", "language models for summaries"]
     assert label_words(inside, outside, n=1) == "counting"
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import feedparser
 import pytest
 
 from radio.artifacts import DataRoot, parse_arxiv_id
-from radio.messages import ShowWritten
+from radio.config import Settings
+from radio.messages import SegmentVoiced, ShowWritten
 from radio.shows.script import Line, Rundown, Script, Segment, Slot, save_script
 from tests.conftest import CORPUS
+from tests.support.harness import BusProbe
 
 FEED = CORPUS / "api" / "cat_csLG_OR_csAI_max20_2026-04-30.xml"
 
@@ -64,10 +65,17 @@ def written(data: DataRoot, script: Script) -> ShowWritten:
     path = save_script(data, script)
     return ShowWritten(show_id=script.show_id, kind=script.kind, title=script.title,
                        script=data.artifact(path), lines=len(script.lines),
-                       estimated_s=script.estimated_s, paper_ids=[s.paper_id for s in
-                                                                  script.lines if s.paper_id][:1])
+                       estimated_s=script.estimated_s,
+                       paper_ids=list(dict.fromkeys(s.paper_id for s in script.lines
+                                                    if s.paper_id)))
 
 
-@pytest.fixture
-def data_root(tmp_path: Path) -> DataRoot:
-    return DataRoot(tmp_path / "data")
+async def voice_show(settings: Settings, script: Script, timeout: float = 120.0,
+                     ) -> tuple[list[SegmentVoiced], BusProbe]:
+    """Publish the script as the writer would; wait for its last segment."""
+    data = DataRoot(settings.data_dir)
+    message = written(data, script)
+    async with BusProbe(settings, ["audio/voiced", "errors"]) as probe:
+        await probe.publish(message)
+        await probe.expect(SegmentVoiced, timeout=timeout, where=lambda m: m.last)
+    return probe.messages(SegmentVoiced), probe

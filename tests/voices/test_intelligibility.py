@@ -15,8 +15,7 @@ from radio.artifacts import DataRoot
 from radio.config import Settings
 from radio.voices.asr import transcribe, wer
 from tests.support.harness import running_worker
-from tests.voices.conftest import Paper, make_script
-from tests.voices.test_tts_worker import _voice_show
+from tests.voices.conftest import Paper, make_script, voice_show
 
 MAX_WER = 0.15
 
@@ -27,7 +26,7 @@ async def test_every_default_host_voice_is_understood(settings: Settings, paper:
     hosts = {host.name: host.voice for host in Settings().writer.hosts}  # the defaults
     script = make_script("intelligibility", paper, [(name, text) for name in hosts])
     async with running_worker("tts", settings) as worker:
-        segments, _ = await _voice_show(settings, script, timeout=400)
+        segments, _ = await voice_show(settings, script, timeout=400)
         assert worker.fallbacks == 0  # each host spoke in their own voice
     data = DataRoot(settings.data_dir)
     scores = {}

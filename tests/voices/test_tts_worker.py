@@ -13,10 +13,9 @@ from radio.artifacts import DataRoot, sha256_file
 from radio.backends.tts import BACKENDS, UnknownVoice
 from radio.config import Settings
 from radio.messages import ErrorReport, SegmentVoiced
-from radio.shows.script import Script
 from radio.store import Store
 from tests.support.harness import BusProbe, running_worker
-from tests.voices.conftest import Paper, make_script, written
+from tests.voices.conftest import Paper, make_script, voice_show, written
 
 
 def _lines(paper: Paper) -> list[tuple[str, str]]:
@@ -28,16 +27,6 @@ def _lines(paper: Paper) -> list[tuple[str, str]]:
     ]
 
 
-async def _voice_show(settings: Settings, script: Script, timeout: float = 120.0,
-                      ) -> tuple[list[SegmentVoiced], BusProbe]:
-    data = DataRoot(settings.data_dir)
-    message = written(data, script)
-    async with BusProbe(settings, ["audio/voiced", "errors"]) as probe:
-        await probe.publish(message)
-        await probe.expect(SegmentVoiced, timeout=timeout, where=lambda m: m.last)
-    return probe.messages(SegmentVoiced), probe
-
-
 def _set_hosts(settings: Settings, alex: str, mira: str) -> None:
     settings.writer.hosts[0].voice = alex
     settings.writer.hosts[1].voice = mira
@@ -47,7 +36,7 @@ def _set_hosts(settings: Settings, alex: str, mira: str) -> None:
 async def test_default_hosts_voice_a_show_in_order(settings: Settings, paper: Paper) -> None:
     script = make_script("daily-2026-04-30", paper, _lines(paper))
     async with running_worker("tts", settings):
-        segments, _ = await _voice_show(settings, script, timeout=400)
+        segments, _ = await voice_show(settings, script, timeout=400)
     data = DataRoot(settings.data_dir)
     assert [s.seq for s in segments] == [0, 1, 2, 3]  # published in order
     assert [s.last for s in segments] == [False, False, False, True]
@@ -79,7 +68,7 @@ async def test_redelivered_show_is_not_voiced_again(settings: Settings, paper: P
     script = make_script("daily-2026-04-30", paper, lines)
     data = DataRoot(settings.data_dir)
     async with running_worker("tts", settings) as worker:
-        segments, _ = await _voice_show(settings, script)
+        segments, _ = await voice_show(settings, script)
         assert worker.lines_voiced == 5
         assert segments[-1].duration_s == pytest.approx(0.35)  # a bare link: just the pause
         stamps = {s.seq: data.resolve(s.audio).stat().st_mtime_ns for s in segments}
@@ -92,7 +81,7 @@ async def test_redelivered_show_is_not_voiced_again(settings: Settings, paper: P
         assert {s.seq: data.resolve(s.audio).stat().st_mtime_ns for s in segments} == stamps
         # A rewritten script re-voices only the line that changed, and drops the tail.
         edited = make_script("daily-2026-04-30", paper, [*lines[:2], ("Mira", "Changed.")])
-        rewritten, _ = await _voice_show(settings, edited)
+        rewritten, _ = await voice_show(settings, edited)
         assert worker.lines_voiced == 6
         assert [s.seq for s in rewritten] == [0, 1, 2] and rewritten[-1].total == 3
         assert rewritten[2].audio.sha256 != segments[2].audio.sha256
@@ -110,7 +99,7 @@ async def test_broken_voice_falls_back_and_the_show_goes_on(settings: Settings, 
     _set_hosts(settings, "piper:broken", "flite:rms")
     script = make_script("daily-2026-04-30", paper, _lines(paper))
     async with running_worker("tts", settings) as worker:
-        segments, probe = await _voice_show(settings, script)
+        segments, probe = await voice_show(settings, script)
         assert worker.fallbacks == 2  # Alex's two lines, in flite:slt
     assert [s.seq for s in segments] == [0, 1, 2, 3]
     assert all(s.duration_s > 1.0 for s in segments)  # every line was spoken
@@ -125,7 +114,7 @@ async def test_one_failing_line_falls_back_alone(settings: Settings, paper: Pape
     _set_hosts(settings, "flite:rms", "flaky:rms")
     script = make_script("daily-2026-04-30", paper, _lines(paper))
     async with running_worker("tts", settings) as worker:
-        segments, probe = await _voice_show(settings, script)
+        segments, probe = await voice_show(settings, script)
         assert worker.fallbacks == 1
     assert [s.seq for s in segments] == [0, 1, 2, 3]
     assert "HalluCiteChecker" in segments[1].text and segments[1].duration_s > 2.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from radio.config import Settings
 
-WORDS_PER_MINUTE = 165.0
+WORDS_PER_MINUTE = 148.0  # measured by scripts/bench_tts.py
 
 
 def _builtin() -> dict[str, Path]:

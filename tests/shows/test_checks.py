@@ -1,0 +1,128 @@
+"""The checks a segment must pass, on real corpus text, and the rundowns of real papers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from radio.artifacts import DataRoot
+from radio.config import Settings, WriterSettings
+from radio.messages import ShowRequested
+from radio.shows.checks import SegmentCheck, check_segment, copies
+from radio.shows.programme import NoPapers, Ranker, plan_show, select_papers
+from radio.shows.script import Line
+from radio.store import Store
+from radio.understanding.grounding import Source
+from tests.shows.corpus import CORPUS_PDF, DAILY_PAPERS, add_papers, pdf_text
+
+TABLIB = CORPUS_PDF / "2310.07875v1_excerpt-p1-7.pdf"
+STAT_ML = "1708.05894v1.pdf"  # stat.ML only: outside the show's categories
+DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def tablib() -> Source:
+    return Source(pdf_text(TABLIB))
+
+
+def spec(source: Source, budget: float = 40, **kw: object) -> SegmentCheck:
+    return SegmentCheck(hosts=["Alex", "Mira"], budget_words=budget, tolerance=0.25,
+                        source=source, allowed=["Alex", "Mira"], **kw)
+
+
+def test_grounding_catches_a_planted_number(tablib: Source) -> None:
+    true = [Line(speaker="Alex", text="TabLib is a dataset of 627 million tables, mostly from "
+                 "GitHub and Common Crawl, with a lot of context around each table."),
+            Line(speaker="Mira", text="That is a huge collection, and it comes with context for "
+                 "every table it holds, which is what makes it different from older sets.")]
+    problems, report = check_segment(true, spec(tablib, budget=55))
+    assert problems == [] and report.rate == 1.0
+    assert "913" not in tablib.text  # the planted number is nowhere in the paper
+    planted = [true[0].model_copy(update={"text": true[0].text.replace("627", "913")}),
+               true[1]]
+    problems, report = check_segment(planted, spec(tablib, budget=55))
+    assert problems == ["line 1: not in the paper: 913"]
+    assert report.rate == 0.5
+
+
+def test_grounding_catches_an_invented_name(tablib: Source) -> None:
+    line = Line(speaker="Mira", text="They trained Gemini on it and it beat every other model.")
+    problems, _ = check_segment([line], spec(tablib, budget=11))
+    assert problems == ["line 1: not in the paper: Gemini"]
+
+
+def test_speakers_length_repeats_markup_and_copies(tablib: Source) -> None:
+    abstract = ("It is well-established that large, diverse datasets play a pivotal role in "
+                "the performance of modern AI systems for text and image modalities.")
+    lines = [Line(speaker="Alex", text="Tables are everywhere, and this paper collects them."),
+             Line(speaker="Bob", text="I am not a host of this show, am I?"),
+             Line(speaker="Bob", text="See https://example.com for the **data**."),
+             Line(speaker="Alex", text="Tables are everywhere, and this paper collects them!"),
+             Line(speaker="Mira", text=abstract),
+             Line(speaker="Alex", text="And then it just stops in the middle of")]
+    problems, _ = check_segment(lines, spec(tablib, budget=200, abstract=abstract))
+    text = "\n".join(problems)
+    assert "line 2: speaker 'Bob' is not a host" in text
+    assert "line 3: Bob speaks twice in a row" in text
+    assert "words, budget 200" in text
+    assert "line 4 repeats an earlier line" in text
+    assert "line 3: URL or markup" in text
+    assert "line 5 copies the abstract" in text
+    assert "line 6 ends mid-sentence" in text
+    assert copies(abstract, abstract) and not copies("Tables are everywhere.", abstract)
+
+
+@pytest.fixture
+def store_with_corpus(tmp_path) -> tuple[Settings, Store, DataRoot]:
+    settings = Settings(data_dir=tmp_path / "data")
+    store, data = Store(settings.database_path), DataRoot(settings.data_dir)
+    add_papers(store, data, [*DAILY_PAPERS, STAT_ML], DAY)
+    yield settings, store, data
+    store.close()
+
+
+def test_daily_rundown_covers_every_paper_of_the_day(store_with_corpus) -> None:
+    settings, store, data = store_with_corpus
+    # Version 1 of Multi-LexSum aired before; the corpus holds its version 3.
+    store.execute("INSERT INTO show_papers VALUES ('daily-2026-11-10', '2206.10883', 1, "
+                  "'discussion')")
+    request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
+                            length_s=1800, categories=["cs.CL", "cs.CV", "cs.AI"])
+    selected = select_papers(store, request, settings)
+    rundown, papers = plan_show(store, request, settings, Ranker(settings))
+    assert set(rundown.paper_ids) == {p.arxiv_id for p in selected} == set(papers)
+    assert len(selected) == len(DAILY_PAPERS)  # all but the stat.ML paper
+    assert "1708.05894" not in rundown.paper_ids
+    assert abs(sum(s.budget_s for s in rundown.slots) - 1800) < 1
+    kinds = [s.kind for s in rundown.slots]
+    assert kinds[0] == "intro" and kinds[-1] == "outro"
+    discussed = {pid for s in rundown.slots if s.kind == "discussion" for pid in s.paper_ids}
+    assert len(discussed) == settings.writer.discussion_count
+    revision = [s for s in rundown.slots if s.kind == "revision"]
+    assert [s.paper_ids for s in revision] == [["2206.10883"]]
+    # Airtime falls with rank: the top paper gets the most, headlines the least.
+    airtime = {pid: sum(s.budget_s for s in rundown.slots if pid in s.paper_ids
+                        and s.kind not in ("intro", "outro")) for pid in rundown.paper_ids}
+    ranked = [p for p in papers.values() if not p.is_revision]
+    ranked.sort(key=lambda p: -p.score)
+    assert airtime[ranked[0].arxiv_id] == max(airtime.values())
+
+
+def test_a_day_without_papers_is_refused(store_with_corpus) -> None:
+    settings, store, _ = store_with_corpus
+    request = ShowRequested(show_id="daily-2026-11-21", kind="daily", date="2026-11-21",
+                            length_s=1800)
+    with pytest.raises(NoPapers, match="no papers for daily show daily-2026-11-21"):
+        select_papers(store, request, settings)
+
+
+def test_many_papers_squeeze_headlines_not_discussions(store_with_corpus) -> None:
+    settings, store, _ = store_with_corpus
+    settings = settings.model_copy(update={"writer": WriterSettings(discussion_count=2)})
+    request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
+                            length_s=240, categories=["cs.CL", "cs.CV", "cs.AI"])
+    rundown, _ = plan_show(store, request, settings, Ranker(settings))
+    discussions = [s for s in rundown.slots if s.kind == "discussion"]
+    assert discussions and all(s.budget_s >= 45 for s in discussions)
+    assert abs(sum(s.budget_s for s in rundown.slots) - 240) < 1

@@ -1,0 +1,156 @@
+"""Writing shows: the writer worker on the bus, the fallback when the LLM fails, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from radio.artifacts import DataRoot
+from radio.backends.llm import load_llm, tiny_model_path
+from radio.cli import app
+from radio.config import LLMSettings, Settings, WriterSettings
+from radio.messages import ShowRequested, ShowWritten
+from radio.shows.checks import check_show
+from radio.shows.script import Script, load_script
+from radio.shows.writing import write_show
+from radio.store import Store
+from tests.shows.corpus import DEFAULT_PAPERS, add_papers
+from tests.support.harness import BusProbe, running_worker
+from tests.support.ports import free_port
+
+DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+CATEGORIES = ["cs.CL", "cs.CV", "cs.AI"]
+runner = CliRunner()
+
+
+def request(length_s: int = 180, show_id: str = "daily-2026-11-20") -> ShowRequested:
+    return ShowRequested(show_id=show_id, kind="daily", date="2026-11-20", length_s=length_s,
+                         categories=CATEGORIES)
+
+
+def server_down() -> LLMSettings:
+    """The OpenAI-compatible backend, pointed at a port where nothing listens."""
+    return LLMSettings(backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1",
+                       retries=0, timeout_s=5)
+
+
+def assert_complete(script: Script, paper_ids: list[str]) -> None:
+    assert set(script.paper_ids) == set(paper_ids)
+    assert all(segment.lines for segment in script.segments)
+    covered = {line.paper_id for line in script.lines if line.paper_id}
+    assert covered == set(paper_ids)  # every paper is actually talked about
+    assert len({line.speaker for line in script.lines}) >= 2
+
+
+async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Settings) -> None:
+    settings = settings.model_copy(update={"llm": server_down()})
+    data = DataRoot(settings.data_dir)
+    store = Store(settings.database_path)
+    ids = add_papers(store, data, DEFAULT_PAPERS, DAY)
+    async with running_worker("writer", settings), \
+            BusProbe(settings, [ShowWritten.TOPIC]) as probe:
+        await probe.publish(request())
+        written = await probe.expect(ShowWritten, timeout=120)
+        assert written.show_id == "daily-2026-11-20"
+        script = load_script(data, written.show_id)
+        assert data.verify(written.script)  # the announced file is the stored one
+        assert_complete(script, ids)
+        assert {s.source for s in script.segments} <= {"extractive", "template"}
+        assert all("LLM failed" in s.problems[0] for s in script.segments[:2])
+        assert check_show(script, ["Alex", "Mira"], 0.15, 180) == []
+        row = store.one("SELECT status, script_path FROM shows WHERE show_id=?",
+                        (written.show_id,))
+        assert tuple(row) == ("written", "shows/daily-2026-11-20/script.json")
+        # A second request for the same show is deduplicated; a re-announce is not a rewrite.
+        mtime = data.resolve(written.script).stat().st_mtime
+        await probe.publish(request())
+        await asyncio.sleep(1.5)
+        assert len(probe.messages(ShowWritten)) == 1
+        assert data.resolve(written.script).stat().st_mtime == mtime
+    store.close()
+
+
+@pytest.mark.slow
+def test_output_that_never_passes_still_yields_a_complete_show(tmp_path: Path) -> None:
+    # The tiny model writes nonsense, and with no length tolerance at all no segment can
+    # pass: each is written 1 + max_regenerations times, then replaced by the fallback.
+    settings = Settings(data_dir=tmp_path / "data",
+                        llm=LLMSettings(model_path=tiny_model_path(), n_threads=1),
+                        writer=WriterSettings(discussion_count=1, max_regenerations=1,
+                                              segment_tolerance=0.0))
+    store, data = Store(settings.database_path), DataRoot(settings.data_dir)
+    ids = add_papers(store, data, DEFAULT_PAPERS, DAY)
+    script = write_show(settings, store, data, load_llm(settings.llm), request(120))
+    assert_complete(script, ids)
+    fallen = [s for s in script.segments if s.source != "llm"]
+    assert fallen, "some segment should have failed its checks"
+    for segment in fallen:
+        assert segment.attempts == 2
+        assert any(p.startswith("attempt 2:") for p in segment.problems)
+    store.close()
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("RADIO_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RADIO_BUS__EMBEDDED_PORT", str(settings.bus.embedded_port))
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "nightly"], "unknown show kind 'nightly'"),
+    (["run", "daily", "--date", "2026-13-01"], "bad date '2026-13-01'"),
+    (["run", "daily", "--date", "2026-11-21"], "no papers for daily show daily-2026-11-21"),
+    (["run", "daily", "--length", "a while"], "bad length"),
+    (["print", "daily-1999-01-01"], "no script for show 'daily-1999-01-01'"),
+    (["print", "../../etc"], "not a show id"),
+])
+def test_show_cli_bad_input(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                            args: list[str], message: str) -> None:
+    _cli_env(monkeypatch, settings)
+    store = Store(settings.database_path)
+    add_papers(store, DataRoot(settings.data_dir), DEFAULT_PAPERS[:1], DAY)
+    result = runner.invoke(app, ["show", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert len([ln for ln in result.output.splitlines() if ln.strip()]) == 1
+    assert store.query("SELECT * FROM shows") == []
+    store.close()
+
+
+async def test_show_cli_runs_lists_and_prints(settings: Settings,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _cli_env(monkeypatch, settings)
+    monkeypatch.setenv("RADIO_LLM__BACKEND", "openai")
+    monkeypatch.setenv("RADIO_LLM__BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("RADIO_LLM__RETRIES", "0")
+    store = Store(settings.database_path)
+    add_papers(store, DataRoot(settings.data_dir), DEFAULT_PAPERS, DAY)
+    async with BusProbe(settings, [ShowRequested.TOPIC, ShowWritten.TOPIC]) as probe:
+        asked = await asyncio.to_thread(runner.invoke, app, [
+            "show", "run", "daily", "--date", "2026-11-20", "--length", "3m",
+            "--categories", "cs.CL,cs.CV"])
+        assert asked.exit_code == 0, asked.output
+        requested = await probe.expect(ShowRequested, timeout=10)
+        assert (requested.show_id, requested.length_s) == ("daily-2026-11-20", 180)
+
+        wrote = await asyncio.to_thread(runner.invoke, app, [
+            "show", "run", "daily", "--date", "2026-11-20", "--length", "3m", "--now",
+            "--id", "daily-2026-11-20-now"])
+        assert wrote.exit_code == 0, wrote.output
+        written = await probe.expect(ShowWritten, timeout=10)
+        assert written.show_id == "daily-2026-11-20-now"
+
+    again = runner.invoke(app, ["show", "run", "daily", "--date", "2026-11-20", "--now",
+                                "--id", "daily-2026-11-20-now"])
+    assert again.exit_code != 0 and "already written" in again.output
+    listed = runner.invoke(app, ["show", "list"])
+    assert "daily-2026-11-20-now" in listed.output and "written" in listed.output
+    printed = runner.invoke(app, ["show", "print", "daily-2026-11-20-now"])
+    assert printed.exit_code == 0
+    assert "RUNDOWN" in printed.output and "ALEX:" in printed.output
+    assert "Beyond Summarization" in printed.output
+    store.close()
