@@ -50,9 +50,11 @@ def rss_mb(pid: int) -> float:
 
 
 def ffmpeg_child(pid: int) -> int | None:
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        if Path(f"/proc/{child}/comm").read_text().strip() == "ffmpeg":
-            return int(child)
+    """The ffmpeg started by any of the process's threads (children are per thread)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if Path(f"/proc/{child}/comm").read_text().strip() == "ffmpeg":
+                return int(child)
     return None
 
 
@@ -96,7 +98,15 @@ async def feed(settings: Settings, segments: list[SegmentVoiced]) -> None:
         await publish_once(settings, segment.TOPIC, segment.to_json())
 
 
-async def bench(seconds: float, work: Path) -> dict:
+def save_stills(flv: Path, folder: Path, seconds: float) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for at in (0.15, 0.5, 0.9):
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{seconds * at:.1f}",
+                        "-i", str(flv), "-frames:v", "1", str(folder / f"still_{at:.2f}.png")],
+                       timeout=60)
+
+
+async def bench(seconds: float, work: Path, stills: Path | None) -> dict:
     settings = Settings(data_dir=work / "data", bus=BusSettings(embedded_port=free_port()))
     show = voice_show(DataRoot(settings.data_dir), "bench-playout", sentences(CORPUS, 12))
     broker = EmbeddedBroker(settings.bus.embedded_port)
@@ -109,7 +119,8 @@ async def bench(seconds: float, work: Path) -> dict:
         deadline = time.monotonic() + 120
         while (child := ffmpeg_child(proc.pid)) is None:
             if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"playout did not start; see {work / 'playout.log'}")
+                log = (work / "playout.log").read_text()[-3000:]
+                raise RuntimeError(f"playout did not start:\n{log}")
             await asyncio.sleep(0.5)
         await feed(settings, show[:6])
         meters = {"playout": Meter(proc.pid), "ffmpeg_rtmp": Meter(child)}
@@ -133,6 +144,8 @@ async def bench(seconds: float, work: Path) -> dict:
                                              (results["playout"], results["ffmpeg_rtmp"])), 1)
     results["longest_silence_s"] = round(longest_silence(flv), 2)
     results["recording"] = probe(flv)
+    if stills:
+        save_stills(flv, stills, seconds)
     nginx.remove()
     return results
 
@@ -140,9 +153,10 @@ async def bench(seconds: float, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--stills", type=Path, help="Save three stills of the video here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-playout-") as tmp:
-        results = asyncio.run(bench(args.seconds, Path(tmp)))
+        results = asyncio.run(bench(args.seconds, Path(tmp), args.stills))
     results.update(seconds=args.seconds, video="1280x720@30 libx264 veryfast 2500k + aac 128k",
                    load_avg_1m=os.getloadavg()[0], cpus=os.cpu_count())
     print(json.dumps(results, indent=2))

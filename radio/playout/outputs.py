@@ -58,6 +58,7 @@ class PcmOutput:
         self.restarts = -1
         self.dropped_bytes = 0
         self.last_write = time.monotonic()
+        self.stuck_s = STUCK_S
         self.errors: collections.deque[str] = collections.deque(maxlen=20)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,8 +92,8 @@ class PcmOutput:
                 self.dropped_bytes += len(dropped)
             self.cond.notify()
         proc = self.proc
-        if proc and proc.poll() is None and time.monotonic() - self.last_write > STUCK_S:
-            log.warning("%s took no audio for %.0fs: restarting it", self.name, STUCK_S)
+        if proc and proc.poll() is None and time.monotonic() - self.last_write > self.stuck_s:
+            log.warning("%s took no audio for %.0fs: restarting it", self.name, self.stuck_s)
             self.last_write = time.monotonic()
             proc.kill()
 

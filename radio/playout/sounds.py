@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,8 @@ def decode(path: Path, rate: int) -> np.ndarray:
     audio, source_rate = sf.read(path, dtype="float32", always_2d=True)
     mono = audio.mean(axis=1)
     if source_rate != rate and mono.size:
+        from scipy.signal import resample_poly  # rare (tts writes at this rate) and heavy
+
         common = gcd(source_rate, rate)
         mono = resample_poly(mono, rate // common, source_rate // common)
     return mono.astype(np.float32)

@@ -285,7 +285,8 @@ class Timeline:
         n = int(self.cfg.crossfade_s * self.rate)
         if n > 0:
             self.current.limit = None
-            self.fading = self.current.read(n) * sounds.ramp(n, False)[: n]
+            tail = self.current.read(n)
+            self.fading = tail * sounds.ramp(n, False)[: tail.size]
 
     def _live_ready(self) -> bool:
         return self._next_live(self.clock(), peek=True) is not None

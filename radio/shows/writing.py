@@ -37,7 +37,7 @@ from radio.shows.checks import (
     fingerprint,
 )
 from radio.shows.programme import Paper, Ranker, plan_show
-from radio.shows.script import Line, Rundown, Script, Segment, Slot
+from radio.shows.script import Line, Rundown, Script, Segment, Slot, count_words
 from radio.store import Store
 from radio.understanding.chunks import Chunk, make_chunks
 from radio.understanding.grounding import Source
@@ -45,8 +45,12 @@ from radio.understanding.prompts import PROMPTS_DIR, as_data
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_WORD = 6.0  # spoken English about papers, spaces included
-LINE_SLACK = (0.75, 1.5)  # the schema's bounds on a line's characters, around its target
+CHARS_PER_WORD = 6.2  # measured on the default model's lines, spaces included
+# The schema's bounds on a line's characters around its target. Small models write up to
+# the upper bound, so it sits just above the target; short lines get room to finish.
+LINE_SLACK = (0.6, 0.95)
+LINE_EXTRA_CHARS = 20
+SHORT_LINE_WORDS, SHORT_LINE_SLACK = 30, 1.4
 # What a line may contain: plain spoken English. Excluding markup, quotes, newlines and other
 # scripts in the grammar itself keeps a small model from drifting into them.
 SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'()%&+/-]"
@@ -78,6 +82,24 @@ def finish_sentence(text: str) -> str:
         return text
     end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
     return text[:end + 1] if end >= 0.5 * len(text) else text
+
+
+def fixes(problems: list[str], words: int, budget: float) -> dict:
+    """What the next attempt must do differently, for the template to put in words.
+
+    Only the kinds of failure and the unsupported claims go back to the model: numbers from
+    the checks themselves (word counts) would be copied into the lines.
+    """
+    unsupported = [c.strip() for p in problems if "not in the paper: " in p
+                   for c in p.split("not in the paper: ", 1)[1].split(",")]
+    length = None
+    if any("words, budget" in p for p in problems):
+        length = "shorter" if words > budget else "longer"
+    return {"unsupported": list(dict.fromkeys(unsupported))[:8], "length": length,
+            "cut": any("mid-sentence" in p for p in problems),
+            "repeat": any("repeats" in p for p in problems),
+            "copy": any("copies the abstract" in p for p in problems),
+            "markup": any("URL or markup" in p or "not in English" in p for p in problems)}
 
 
 @dataclass
@@ -190,18 +212,26 @@ def plan_lines(slot: Slot, hosts: list[Host], wpm: int, item_index: int = 0,
     return plans
 
 
+def line_bounds(words: int) -> tuple[int, int]:
+    """A line's length in characters; short lines get room to finish their sentence."""
+    target = words * CHARS_PER_WORD
+    slack = LINE_SLACK[1] if words >= SHORT_LINE_WORDS else SHORT_LINE_SLACK
+    return int(target * LINE_SLACK[0]), int(target * slack + LINE_EXTRA_CHARS)
+
+
 def segment_schema(plan: list[LinePlan]) -> dict:
     """JSON schema that fixes the lines: their number, speakers and length in characters."""
-    items = [{
-        "type": "object",
-        "properties": {
-            "speaker": {"const": line.speaker},
-            "text": {"type": "string", "pattern": (
-                f"^{SPOKEN_CHARS}{{{int(line.words * CHARS_PER_WORD * LINE_SLACK[0])},"
-                f"{int(line.words * CHARS_PER_WORD * LINE_SLACK[1])}}}$")},
-        },
-        "required": ["speaker", "text"], "additionalProperties": False,
-    } for line in plan]
+    items = []
+    for line in plan:
+        low, high = line_bounds(line.words)
+        items.append({
+            "type": "object",
+            "properties": {
+                "speaker": {"const": line.speaker},
+                "text": {"type": "string", "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}$"},
+            },
+            "required": ["speaker", "text"], "additionalProperties": False,
+        })
     return {"type": "object",
             "properties": {"lines": {"type": "array", "prefixItems": items, "items": False,
                                      "minItems": len(items), "maxItems": len(items)}},
@@ -321,7 +351,7 @@ class ShowWriter:
             tolerance=self.settings.writer.segment_tolerance, source=material.source,
             allowed=material.allowed, abstract=material.abstract, seen=seen)
         problems: list[str] = []
-        avoid: list[str] = []
+        avoid: dict = {}
         attempts = 0
         while self._llm_usable() and attempts <= self.settings.writer.max_regenerations:
             attempts += 1
@@ -342,7 +372,8 @@ class ShowWriter:
             problems += [f"attempt {attempts}: {p}" for p in found]
             log.info("%s %r attempt %d failed: %s", slot.kind, slot.title[:40], attempts,
                      "; ".join(found))
-            avoid = found[:6]
+            avoid = fixes(found, sum(count_words(line.text) for line in lines),
+                          spec.budget_words)
         lines, source = self.fallback(slot, plan, material, paper, spec)
         _, report = check_segment(lines, spec, copy_check=False)
         return Segment(slot=slot, lines=lines, source=source, attempts=attempts,
@@ -354,12 +385,12 @@ class ShowWriter:
         return self.llm is not None and self._llm_failures < 2
 
     def generate(self, slot: Slot, plan: list[LinePlan], material: Material,
-                 avoid: list[str], paper: Paper | None) -> list[Line]:
+                 avoid: dict, paper: Paper | None) -> list[Line]:
         assert self.llm is not None
         system = render(self.settings, "show_system.j2", station=self.station, hosts=self.hosts)
         user = render(self.settings, TEMPLATES[slot.kind], lines=plan, avoid=avoid,
                       **material.context)
-        chars = sum(p.words for p in plan) * CHARS_PER_WORD * LINE_SLACK[1]
+        chars = sum(line_bounds(p.words)[1] for p in plan)
         sampling = self.settings.llm.dialogue.model_copy(
             update={"max_tokens": int(chars / 3 + 20 * len(plan) + 40)})
         schema = segment_schema(plan)

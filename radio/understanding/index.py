@@ -28,6 +28,7 @@ import numpy as np
 from radio.artifacts import atomic_path, write_atomic
 from radio.backends.embedder import Embedder
 from radio.store import Store
+from radio.understanding.chunks import Chunk, best_passages, load_chunks
 
 log = logging.getLogger(__name__)
 
@@ -296,3 +297,12 @@ class Library:
         ids = self.papers_between(week_start, week_start + timedelta(days=7))
         texts = {a: self.text_of(a) for a in ids}
         return self.index.clusters(ids, texts, k)
+
+    def passages(self, paper_dir: Path, query: str, k: int = 3) -> list[Chunk]:
+        """The `k` chunks of one paper version closest to `query` (saved by the summarizer
+        under papers/<id>/v<n>/); [] when the paper has no saved chunks."""
+        saved = load_chunks(paper_dir, self.embedder.name)
+        if saved is None:
+            return []
+        chunks, vectors = saved
+        return best_passages(chunks, vectors, self.embedder.embed([query])[0], k)

@@ -38,7 +38,7 @@ from radio.understanding.prompts import render
 log = logging.getLogger(__name__)
 
 PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
-MAX_NOTES = 8
+MAX_NOTES = 5
 
 # The model sees each key as it writes its value: keys that say what they want help a small
 # model more than instructions it may echo. Caps (~650 tokens in all) bound the time.
@@ -70,7 +70,7 @@ SUMMARY_SCHEMA: dict = {
 NOTES_SCHEMA: dict = {
     "type": "object",
     "properties": {"notes": {"type": "array",
-                             "items": {"type": "string", "minLength": 10, "maxLength": 250},
+                             "items": {"type": "string", "minLength": 10, "maxLength": 200},
                              "minItems": 1, "maxItems": MAX_NOTES}},
     "required": ["notes"],
     "additionalProperties": False,
@@ -138,17 +138,23 @@ def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[
     return groups
 
 
+def _cap(field: str) -> int:
+    schema = SUMMARY_SCHEMA["properties"][WIRE_KEYS[field]]
+    return int(schema.get("maxLength") or schema["items"]["maxLength"])
+
+
 def tidy(data: dict) -> dict:
-    """Whole sentences only: a field cut by its length cap loses its unfinished tail, and a
-    sentence copied from the middle of one in the paper (lower-case start) goes."""
-    def whole(text: str) -> str:
+    """Whole sentences only: a field cut off at its length cap loses its unfinished tail, and
+    a sentence copied from the middle of one in the paper (lower-case start) goes."""
+    def whole(text: str, cap: int) -> str:
         kept = [s for s in sentences(text.strip()) if s[:1].isupper() or s[:1].isdigit()]
-        if kept and kept[-1][-1] not in ".!?\"')”":
+        if kept and len(text.strip()) >= cap - 5 and kept[-1][-1] not in ".!?\"')”":
             kept.pop()
         return " ".join(kept)
 
-    out = {k: whole(v) if isinstance(v, str) else v for k, v in data.items()}
-    out["key_points"] = [p for p in (whole(p) for p in data.get("key_points", [])) if p]
+    out = {k: whole(v, _cap(k)) if isinstance(v, str) else v for k, v in data.items()}
+    points = (whole(p, _cap("key_points")) for p in data.get("key_points", []))
+    out["key_points"] = [p for p in points if p]
     return out
 
 
@@ -193,7 +199,7 @@ class Summarizer:
         groups = group_within(passages, budget, self.count_tokens)
         notes: list[str] = []
         if len(groups) > 1:
-            notes = self._map_notes(paper, groups)
+            notes = self._fit(self._map_notes(paper, groups), budget)
             passages_in_prompt: list[Chunk] = []
         else:
             passages_in_prompt = passages
@@ -232,6 +238,16 @@ class Summarizer:
         empty = render("summary_user.j2", title="", abstract="", passages=[], notes=[],
                        avoid=[])
         return ngrams(render("summary_system.j2") + "\n" + empty)
+
+    def _fit(self, notes: list[str], budget: int) -> list[str]:
+        """As many notes as the reduce step's prompt has room for, in the paper's order."""
+        kept, used = [], 0
+        for note in notes:
+            used += self.count_tokens(note) + 3
+            if used > budget:
+                break
+            kept.append(note)
+        return kept
 
     def _messages(self, user: str) -> list[dict[str, str]]:
         return [{"role": "system", "content": render("summary_system.j2")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 
 from radio import workers
@@ -21,8 +22,9 @@ def test_radio_up_status_and_clean_stop(tmp_path: Path) -> None:
 
 
 def _up_status_and_clean_stop(tmp_path: Path, cfg: Settings, env: dict[str, str]) -> None:
+    listen = f"127.0.0.1:{free_port()}"
     station = spawn(["up"], cfg, tmp_path / "up.log", RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}",
-                    **env)
+                    RADIO_PLAYOUT__LISTEN_BIND=listen, **env)
     try:
         def all_up() -> dict | None:
             assert station.poll() is None, (
@@ -42,6 +44,11 @@ def _up_status_and_clean_stop(tmp_path: Path, cfg: Settings, env: dict[str, str]
         for name, status in by_worker.items():
             cls = workers.load(name)
             assert status["state"] == ("online" if cls.implemented else "stub"), name
+        # On air with no Icecast: a listener's player opens the station's own mp3 stream.
+        heard = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
+                                "-of", "csv=p=0", f"http://{listen}/radio.mp3"],
+                               capture_output=True, text=True, timeout=60)
+        assert heard.stdout.split() == ["mp3"], heard.stderr
         took = stop(station, signal.SIGTERM, timeout=20)
         assert station.returncode == 0, (tmp_path / "up.log").read_text()[-3000:]
         assert took < 10, f"SIGTERM took {took:.1f}s"

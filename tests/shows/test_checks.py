@@ -83,7 +83,7 @@ def store_with_corpus(tmp_path) -> tuple[Settings, Store, DataRoot]:
 
 
 def test_daily_rundown_covers_every_paper_of_the_day(store_with_corpus) -> None:
-    settings, store, data = store_with_corpus
+    settings, store, _ = store_with_corpus
     # Version 1 of Multi-LexSum aired before; the corpus holds its version 3.
     store.execute("INSERT INTO show_papers VALUES ('daily-2026-11-10', '2206.10883', 1, "
                   "'discussion')")
@@ -126,3 +126,25 @@ def test_many_papers_squeeze_headlines_not_discussions(store_with_corpus) -> Non
     discussions = [s for s in rundown.slots if s.kind == "discussion"]
     assert discussions and all(s.budget_s >= 45 for s in discussions)
     assert abs(sum(s.budget_s for s in rundown.slots) - 240) < 1
+
+
+def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> None:
+    from radio.shows.writing import write_show
+
+    settings, store, data = store_with_corpus
+    weekly = ShowRequested(show_id="weekly-2026-11-22", kind="weekly", date="2026-11-22",
+                           length_s=600, categories=["cs.CL", "cs.CV", "cs.AI"])
+    script = write_show(settings, store, data, None, weekly)  # no LLM: the fallback writes
+    kinds = [s.slot.kind for s in script.segments]
+    assert "theme" in kinds and kinds.count("discussion") >= settings.writer.discussion_count
+    themes = [s for s in script.segments if s.slot.kind == "theme"]
+    assert all(len(s.slot.papers) >= 2 and s.lines for s in themes)
+    assert abs(sum(s.budget_s for s in script.rundown.slots) - 600) < 1
+
+    deep = ShowRequested(show_id="deep_dive-2312.10997", kind="deep_dive", date="2026-11-22",
+                         length_s=420, paper_ids=["2312.10997"])
+    script = write_show(settings, store, data, None, deep)
+    parts = [s.slot for s in script.segments if s.slot.kind == "discussion"]
+    assert [p.focus for p in parts][:2] == ["the problem and the main idea",
+                                           "how the method works"]
+    assert script.paper_ids == ["2312.10997"]

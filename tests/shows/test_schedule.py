@@ -165,3 +165,27 @@ async def test_a_schedule_added_by_the_cli_fires_at_its_time(
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             ctx.store.close()
+
+
+async def test_scheduler_keeps_the_writer_ahead_of_the_air(settings: Settings) -> None:
+    from radio.artifacts import DataRoot
+    from radio.shows.records import pending_seconds, record_request
+    from tests.shows.corpus import DEFAULT_PAPERS, add_papers
+
+    ctx = Context.from_settings(settings)
+    add_papers(ctx.store, DataRoot(settings.data_dir), DEFAULT_PAPERS,
+               datetime(2026, 11, 20, 6, tzinfo=UTC))
+    worker = SchedulerWorker(ctx, "test")
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    first = worker._filler(now)
+    assert first is not None and first.kind == "latest"  # papers no show has covered
+    # Once every paper has aired, the filler is a deep dive into one not yet discussed.
+    for pid in ("2304.02623", "2310.07875", "1804.07821"):
+        ctx.store.execute("INSERT INTO show_papers VALUES ('daily-x', ?, 1, 'headline')", (pid,))
+    second = worker._filler(now)
+    assert second is not None and second.kind == "deep_dive" and len(second.paper_ids) == 1
+    # Requested shows count as material on its way, so no second filler is asked for.
+    assert pending_seconds(ctx.store) == 0
+    record_request(ctx.store, second)
+    assert pending_seconds(ctx.store) == second.length_s
+    ctx.store.close()

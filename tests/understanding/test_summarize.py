@@ -71,13 +71,14 @@ def test_paper_text_stays_data_in_the_prompt(corpus_papers) -> None:
     assert clean(f"The study ran for 4 weeks. {INJECTION}") == "The study ran for 4 weeks."
 
 
+@pytest.mark.slow
 def test_map_reduce_structure_with_the_tiny_model(corpus_papers, embedder: Embedder) -> None:
-    settings = LLMSettings(model_path=tiny_model_path(), n_ctx=1536, n_threads=1,
-                           summary_passages=5, summary_regenerations=0,
-                           summary=SamplingSettings(temperature=0.2, max_tokens=500, seed=1))
+    settings = LLMSettings(model_path=tiny_model_path(), n_ctx=2048, n_threads=1,
+                           summary_passages=2, summary_regenerations=0,
+                           summary=SamplingSettings(temperature=0.2, max_tokens=900, seed=1))
     llm = load_llm(settings)
     record = Summarizer(llm, embedder, settings).summarize(paper_of(corpus_papers["2304.02623"]))
-    assert record.mode == "map_reduce"  # 5 passages do not fit beside 500 output tokens
+    assert record.mode == "map_reduce"  # 2 passages do not fit beside 900 output tokens
     assert record.summary.hook and record.summary.short
     assert 0.0 <= record.grounding.rate <= 1.0 and record.grounding.checked > 0
     # What survives the check is grounded: the nonsense of a 135M model was dropped.
@@ -89,7 +90,7 @@ def test_map_reduce_structure_with_the_tiny_model(corpus_papers, embedder: Embed
 @pytest.fixture(scope="module")
 def default_llm_settings() -> LLMSettings:
     # One thread: on 2 shared cores two llama.cpp threads were 3x slower under load.
-    return LLMSettings(n_threads=1, summary_passages=8, summary_regenerations=0,
+    return LLMSettings(n_threads=1, summary_passages=6, summary_regenerations=0,
                        summary=SamplingSettings(temperature=0.3, max_tokens=800, seed=42))
 
 
