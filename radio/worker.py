@@ -135,10 +135,8 @@ class Worker:
         if not self.implemented:
             self.log.warning("%s is a stub: not implemented yet, it handles nothing", self.name)
         # Connect first, so the station sees `starting` while models load.
-        tasks = [
-            asyncio.create_task(self.bus.run(self._receive), name=f"{self.name}-bus"),
-            asyncio.create_task(self._heartbeat(), name=f"{self.name}-heartbeat"),
-        ]
+        bus = asyncio.create_task(self.bus.run(self._receive), name=f"{self.name}-bus")
+        tasks = [asyncio.create_task(self._heartbeat(), name=f"{self.name}-heartbeat")]
         try:
             await self.setup()
             self.ready.set()
@@ -147,11 +145,14 @@ class Worker:
                 asyncio.create_task(self._handle_loop(), name=f"{self.name}-handler"),
                 asyncio.create_task(self.background(), name=f"{self.name}-background"),
             ]
-            await asyncio.gather(*tasks)
+            # Shielded: a stop cancels the rest, but the connection stays up to say `offline`
+            # (a clean disconnect suppresses the last will).
+            await asyncio.gather(asyncio.shield(bus), *tasks)
         finally:
             for task in tasks:
                 task.cancel()
             await self._say_offline()
+            bus.cancel()
             await self.teardown()
 
     async def _say_offline(self) -> None:

@@ -30,7 +30,8 @@ from radio.broker import EmbeddedBroker
 from radio.bus import publish_once
 from radio.config import BusSettings, Settings
 from radio.messages import SegmentVoiced
-from tests.onair.voicing import sentences, voice_show
+from radio.store import Store
+from tests.onair.voicing import add_paper, pdf_paper, sentences, voice_show
 from tests.support.nginx_rtmp import NginxRtmp
 from tests.support.ports import free_port
 from tests.support.procs import spawn, stop
@@ -93,6 +94,23 @@ def probe(path: Path) -> dict:
     return json.loads(done.stdout or "{}")
 
 
+def with_pictures(data: DataRoot, store: Store) -> list[tuple[str | None, str]]:
+    """Lines about two corpus PDFs whose first pages are shown (CC BY in this bench)."""
+    import pymupdf
+
+    lines: list[tuple[str | None, str]] = []
+    for name in ("pdf/2308.08155v2.pdf", "pdf/1804.07821v1.pdf"):
+        paper, sentences_ = pdf_paper(CORPUS, name, 3)
+        add_paper(store, paper, "http://creativecommons.org/licenses/by/4.0/")
+        pages = data.paper_dir(paper["arxiv_id"]) / "pages"
+        pages.mkdir(parents=True, exist_ok=True)
+        with pymupdf.open(CORPUS / name) as doc:
+            doc[0].get_pixmap(matrix=pymupdf.Matrix(1.6, 1.6)).save(pages / "001.png")
+        lines += [(paper["arxiv_id"], text) for text in sentences_]
+    store.close()
+    return lines
+
+
 async def feed(settings: Settings, segments: list[SegmentVoiced]) -> None:
     for segment in segments:
         await publish_once(settings, segment.TOPIC, segment.to_json())
@@ -108,7 +126,9 @@ def save_stills(flv: Path, folder: Path, seconds: float) -> None:
 
 async def bench(seconds: float, work: Path, stills: Path | None) -> dict:
     settings = Settings(data_dir=work / "data", bus=BusSettings(embedded_port=free_port()))
-    show = voice_show(DataRoot(settings.data_dir), "bench-playout", sentences(CORPUS, 12))
+    data = DataRoot(settings.data_dir)
+    lines = with_pictures(data, Store(settings.database_path)) + sentences(CORPUS, 6)
+    show = voice_show(data, "bench-playout", lines)
     broker = EmbeddedBroker(settings.bus.embedded_port)
     await broker.start()
     nginx = NginxRtmp(work / "nginx").start()

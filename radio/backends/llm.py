@@ -91,9 +91,12 @@ class LlamaCppChat:
         self.n_ctx = settings.n_ctx
         self._lock = threading.Lock()
         try:
-            self._llama = Llama(model_path=str(path), n_ctx=settings.n_ctx,
-                                n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
-                                verbose=False)
+            # verbose=False points fds 1 and 2 at /dev/null during the load: two loads at once
+            # (summarizer and writer in one `radio up`) could leave the process's logs there.
+            with _load_lock:
+                self._llama = Llama(model_path=str(path), n_ctx=settings.n_ctx,
+                                    n_threads=settings.n_threads,
+                                    n_gpu_layers=settings.n_gpu_layers, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load {path}: {exc}") from exc
 
@@ -232,6 +235,7 @@ def cache_dir() -> Path:
 
 
 _assemble_lock = threading.Lock()
+_load_lock = threading.Lock()
 
 
 def default_model_path() -> Path:

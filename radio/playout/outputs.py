@@ -173,8 +173,8 @@ class PcmOutput:
         except (BrokenPipeError, ValueError, OSError) as exc:
             self.errors.append(f"pipe closed: {exc}")
         finally:
-            self.close_extra()
             self._kill()
+            self.close_extra()
             reader.join(timeout=5)
             with self.cond:
                 self.buffer.clear()  # stale by the time a new child is up
@@ -197,7 +197,9 @@ class PcmOutput:
     def _read_errors(self, stream: IO[bytes]) -> None:
         for raw in stream:
             line = redact(raw.decode("utf-8", "replace").strip(), self.secrets)
-            if line:
+            if line and self._stop.is_set():  # our own stop: ffmpeg complains, nothing's wrong
+                log.debug("%s ffmpeg: %s", self.name, line[:300])
+            elif line:
                 self.errors.append(line[:300])
                 log.warning("%s ffmpeg: %s", self.name, line[:300])
 
@@ -263,8 +265,9 @@ class IcecastOutput(PcmOutput):
 class RtmpOutput(PcmOutput):
     """The video stream: stills of the stage (page or title card, caption) with the audio.
 
-    The stills come on a second pipe at `video_images_per_s`, counted from the audio that
-    reached ffmpeg, so picture and sound share one clock even when audio is dropped.
+    The stills go down a second pipe at `video_images_per_s`, written by their own thread
+    and counted from the audio that reached ffmpeg, so picture and sound share one clock
+    (even when audio is dropped) and neither pipe can wait on the other.
     """
 
     name = "rtmp"
@@ -276,9 +279,9 @@ class RtmpOutput(PcmOutput):
         self.frame = frame  # () -> PNG bytes of the current stage
         self.fps_in = cfg.video_images_per_s
         self._pipe: tuple[int, int] | None = None
-        self._video: IO[bytes] | None = None
         self._samples = 0
-        self._frames = 0
+        self._due = threading.Condition()
+        self._stills: threading.Thread | None = None
 
     @property
     def target(self) -> str:
@@ -292,9 +295,7 @@ class RtmpOutput(PcmOutput):
         bitrate = self.cfg.video_bitrate
         size = f"{width}:{height}"
         return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-                *_pcm_input(self.rate),
-                # Probe one still only: ffmpeg opens its inputs one after the other, and
-                # a long probe of this pipe would wait on stills that wait on the audio.
+                "-probesize", "32", "-analyzeduration", "0", *_pcm_input(self.rate),
                 "-thread_queue_size", "64", "-probesize", "32", "-analyzeduration", "0",
                 "-fpsprobesize", "0", "-f", "png_pipe", "-framerate", f"{self.fps_in:g}",
                 "-i", f"pipe:{self._pipe[0]}",
@@ -313,30 +314,43 @@ class RtmpOutput(PcmOutput):
     def after_start(self) -> None:
         assert self._pipe is not None
         os.close(self._pipe[0])
-        self._video = os.fdopen(self._pipe[1], "wb")
-        self._samples = self._frames = 0
-        self._write_frame()
+        video = os.fdopen(self._pipe[1], "wb")
+        self._pipe = None
+        self._samples = 0
+        self._stills = threading.Thread(target=self._write_stills, args=(video, self.proc),
+                                        name="playout-rtmp-stills", daemon=True)
+        self._stills.start()
 
     def after_write(self, pcm: bytes) -> None:
-        self._samples += len(pcm) // 2
-        while self._frames <= self._samples * self.fps_in / self.rate + 1:  # one ahead
-            self._write_frame()
+        with self._due:
+            self._samples += len(pcm) // 2
+            self._due.notify()
 
-    def _write_frame(self) -> None:
-        assert self._video is not None
-        self._video.write(self.frame())
-        self._video.flush()
-        self._frames += 1
+    def _write_stills(self, video: IO[bytes], proc: subprocess.Popen | None) -> None:
+        """One still per 1/fps_in s of audio written, one ahead; ends with the child."""
+        frames = 0
+        with video:
+            while not self._stop.is_set() and proc is not None and proc.poll() is None:
+                with self._due:
+                    if frames > self._samples * self.fps_in / self.rate + 1:
+                        self._due.wait(timeout=1.0)
+                        continue
+                try:
+                    video.write(self.frame())
+                    video.flush()
+                except (OSError, ValueError):  # the child is gone
+                    return
+                frames += 1
 
     def close_extra(self) -> None:
-        if self._video is not None:
-            with contextlib.suppress(OSError):
-                self._video.close()
-        elif self._pipe is not None:
+        if self._pipe is not None:  # the child never started
             for fd in self._pipe:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self._video, self._pipe = None, None
+            self._pipe = None
+        if self._stills is not None:
+            self._stills.join(timeout=10)
+            self._stills = None
 
 
 class Screen:
@@ -354,14 +368,19 @@ class Screen:
         self.write_files = write_files
         self.image: Path | None = None
         self.frame = visuals.stage_frame(self.size, show=station, title=None, arxiv_id=None,
-                                         speaker=None, text="", image=None)
+                                         speaker=None, text="", image=None,
+                                         placeholder=(station, "Starting soon"))
 
     def show(self, now: OnAirNow, image: Path | None) -> None:
         """Compose the still and write the files (in a thread: it takes tens of ms)."""
         show = f"{self.station} · {now.show_title}" if now.show_title else self.station
-        self.frame = visuals.stage_frame(self.size, show=show, title=now.title,
-                                         arxiv_id=now.paper_id, speaker=now.speaker,
-                                         text=now.text, image=image)
+        if now.mode == "fallback" and now.show_title:
+            show = f"{self.station} · From earlier: {now.show_title}"
+        line = {"live": now.show_title, "ident": "On air", "fallback": "Back in a moment"}
+        self.frame = visuals.stage_frame(
+            self.size, show=show, title=now.title, arxiv_id=now.paper_id, speaker=now.speaker,
+            text="" if now.mode == "ident" else now.text, image=image,
+            placeholder=(self.station, line.get(now.mode) or ""))
         if self.write_files:
             self._write(now, image, show)
 

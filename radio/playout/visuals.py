@@ -36,6 +36,8 @@ p { margin: 0; }
 .show { font-weight: bold; color: #8fb3ff; }
 .id { color: #c9d2e3; }
 .speaker { font-weight: bold; color: #ffd37a; }
+.big { font-size: 96px; font-weight: bold; color: #8fb3ff; text-align: center; }
+.sub { font-size: 36px; color: #c9d2e3; text-align: center; margin-top: 24px; }
 """
 
 
@@ -114,8 +116,12 @@ def _inset(rect: pymupdf.Rect, side: float, top: float, bottom: float) -> pymupd
 
 
 def stage_frame(size: tuple[int, int], *, show: str, title: str | None, arxiv_id: str | None,
-                speaker: str | None, text: str, image: Path | None) -> bytes:
-    """One still of the video stream as PNG: band, picture, caption (1 pt = 1 px)."""
+                speaker: str | None, text: str, image: Path | None,
+                placeholder: tuple[str, str] | None = None) -> bytes:
+    """One still of the video stream as PNG: band, picture, caption (1 pt = 1 px).
+
+    Without a picture, `placeholder` (station, line) is written large in its place.
+    """
     width, height = size
     unit = height / 720
     doc = pymupdf.open()
@@ -127,12 +133,17 @@ def stage_frame(size: tuple[int, int], *, show: str, title: str | None, arxiv_id
     page.insert_htmlbox(_inset(band, 24 * unit, 12 * unit, 6 * unit), header,
                         css=_CSS + f"p {{ font-size: {26 * unit:.0f}px; }}", scale_low=0)
     caption = pymupdf.Rect(24 * unit, height - 150 * unit, width - 24 * unit, height - 16 * unit)
+    area = pymupdf.Rect(24 * unit, 68 * unit, width - 24 * unit, caption.y0 - 10 * unit)
     if image is not None:
-        area = pymupdf.Rect(24 * unit, 68 * unit, width - 24 * unit, caption.y0 - 10 * unit)
         try:
             page.insert_image(area, filename=str(image), keep_proportion=True)
         except Exception as exc:  # an unreadable picture leaves the frame without one
             log.warning("cannot show %s: %s", image, exc)
+    elif placeholder is not None:
+        station, line = placeholder
+        html = _template("placeholder.html.j2").render(station=station, line=line)
+        box = pymupdf.Rect(area.x0, area.y0 + area.height * 0.25, area.x1, area.y1)
+        page.insert_htmlbox(box, html, css=_CSS, scale_low=0)
     if text:
         page.draw_rect(caption, color=None, fill=_BAND)
         html = _template("caption.html.j2").render(speaker=speaker, text=text)

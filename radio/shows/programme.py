@@ -244,7 +244,7 @@ class Ranker:
 # --- rundowns ------------------------------------------------------------------------------
 
 
-def show_title(request: ShowRequested, station: str) -> str:
+def show_title(request: ShowRequested) -> str:
     day = date.fromisoformat(request.date)
     names = {"daily": "The Daily Papers", "weekly": "The Week in Papers",
              "latest": "Latest Papers", "deep_dive": "Deep Dive"}
@@ -414,12 +414,9 @@ def plan_show(store: Store, request: ShowRequested, settings: Settings,
     """The rundown of a requested show, and its papers by id."""
     categories = request.categories or settings.categories
     papers = ranker.rank(select_papers(store, request, settings), categories)
-    title = show_title(request, settings.feed.title)
-    if request.kind == "daily":
+    title = show_title(request)
+    if request.kind in ("daily", "latest"):  # latest: a daily of what has not aired yet
         rundown = plan_daily(request, papers, settings, title)
-    elif request.kind == "latest":
-        rundown = plan_daily(request.model_copy(update={"kind": "latest"}), papers, settings,
-                             title)
     elif request.kind == "weekly":
         rundown = plan_weekly(request, papers, ranker.themes(papers), settings, title)
         for a, b in ranker.related(papers):

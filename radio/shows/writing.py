@@ -50,9 +50,10 @@ CHARS_PER_WORD = 6.2  # measured on the default model's lines, spaces included
 # the upper bound, so it sits just above the target; short lines get room to finish.
 LINE_SLACK = (0.6, 0.95)
 LINE_EXTRA_CHARS = 20
-SHORT_LINE_WORDS, SHORT_LINE_SLACK = 30, 1.4
+SHORT_LINE_WORDS, SHORT_LINE_SLACK = 22, 1.4
 # What a line may contain: plain spoken English. Excluding markup, quotes, newlines and other
-# scripts in the grammar itself keeps a small model from drifting into them.
+# scripts in the grammar itself keeps a small model from drifting into them; and a line can
+# only end on a full stop, question or exclamation mark.
 SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'()%&+/-]"
 PASSAGES = 2
 TEMPLATES = {"intro": "show_intro.j2", "discussion": "show_paper.j2",
@@ -228,7 +229,8 @@ def segment_schema(plan: list[LinePlan]) -> dict:
             "type": "object",
             "properties": {
                 "speaker": {"const": line.speaker},
-                "text": {"type": "string", "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}$"},
+                "text": {"type": "string",
+                         "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}[.!?]$"},
             },
             "required": ["speaker", "text"], "additionalProperties": False,
         })

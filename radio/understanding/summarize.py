@@ -279,7 +279,7 @@ class Summarizer:
         def keep(text: str) -> str:
             return " ".join(clean(s) for s in sentences(text) if s not in bad)
 
-        abstract_opening = " ".join(sentences(paper.abstract)[:2]) or paper.title
+        abstract_opening = " ".join(sentences(clean(paper.abstract))[:2]) or paper.title
         return Summary(
             # A hook or short summary that fails falls back to the paper's own words.
             hook=keep(data["hook"]) or paper.title,

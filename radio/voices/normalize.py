@@ -191,8 +191,8 @@ def _dotted_version(m: re.Match[str]) -> str:
 def spell(letters: str) -> str:
     """'LLM' -> 'L.L.M.'; a plural is said on the last letter: 'LLMs' -> "L.L.M.'s".
 
-    Dotted letters were heard right most often by Whisper, for every engine: "A I" is
-    read "a eye" and "API" "a pie"; a bare "Ms" is "em ess" or "Miss", "M.'s" is "ems".
+    Dotted letters were heard right most often by Whisper (Piper aside: ENGINE_TWEAKS):
+    "A I" is read "a eye" and "API" "a pie"; a bare "Ms" is "em ess", "M.'s" is "ems".
     """
     plural = letters.endswith("s") and not letters.isupper()
     core = letters[:-1] if plural else letters
@@ -247,7 +247,9 @@ _WORDS = _compile([
     (r"\bfigs?\.\s*(?=\d)", "Figure "), (r"\beqs?\.\s*(?=[\d(])", "Equation "),
     (r"\bsecs?\.\s*(?=\d)", "Section "), (r"\btab\.\s*(?=\d)", "Table "),
     (r"\bno\.\s*(?=\d)", "number "), (r"\band/or\b", "and or"),
-], re.I)
+], re.I) + _compile([
+    (r"(?<=[a-z]{2})\.(?=[A-Z][a-z])", ". "),  # "sandboxes.To support": a lost space
+])
 
 _MATH = _compile([
     (r"\$\s?(\d[\d,]*(?:\.\d+)?)\s?(million|billion|trillion|[kKMBT])?\b",
@@ -301,14 +303,22 @@ _FINISH = _compile([
     (r"\(\s*\)", " "),
     (r"\s+", " "),
     (r"\s+([.,;:!?)])", r"\1"), (r"\(\s+", "("),
-    (r"(?<=\b[A-Z]\.)\.", ""),  # "the A.P.I.." at the end of a sentence
     (r"([,;:])(?:\s*[,;:])+", r"\1"), (r"([.!?])\s*[,;:]", r"\1"), (r",\s*([.!?])", r"\1"),
     (r"^[\s.,;:!?]+", ""),
 ])
 
-# Per-engine rewrites, applied last. None are needed today: the dotted spelling of
-# acronyms ("A.I.", which flite and espeak need) measured best on every engine.
-ENGINE_TWEAKS: dict[str, list[Rule]] = {}
+def _hyphenated(m: re.Match[str]) -> str:
+    letters = m.group(1).replace(".", "")
+    return "AI" if letters == "AI" else "-".join(letters)
+
+
+# Per-engine rewrites, applied last (measured with Whisper, see scripts/bench_tts.py).
+# Dotted letters suit flite, espeak and Kokoro, but Piper's espeak front end takes
+# "L.L.M. Serving" for a sentence end and reads "A.I." as "a dot eye"; it says
+# "L-L-M" and a bare "AI" right.
+ENGINE_TWEAKS: dict[str, list[Rule]] = {
+    "piper": _compile([(r"\b((?:[A-Z]\.){2,})(?!\w)", _hyphenated)]),
+}
 
 
 def _unicode(text: str) -> str:
@@ -342,4 +352,5 @@ def normalize(text: str, engine: str = "") -> str:
     text = _symbols(_ascii(text))
     for rules in (_NUMBERS, _ACRONYMS, _FINISH):
         text = _apply(text, rules)
-    return _apply(text, ENGINE_TWEAKS.get(engine, [])).strip()
+    text = _apply(text, ENGINE_TWEAKS.get(engine, []))
+    return re.sub(r"(?<=\b[A-Z]\.)\.", "", text).strip()  # "the A.P.I.." ends a sentence

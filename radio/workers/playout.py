@@ -140,12 +140,23 @@ class PlayoutWorker(Worker):
             events = [await self.events.get()]
             while not self.events.empty():
                 events.append(self.events.get_nowait())
-            for kind, cue, _ in events:
-                if cue.kind == "live" and cue.segment is not None:
-                    await asyncio.to_thread(self._keep_place, kind, cue.segment)
-            starts = [(cue, at) for kind, cue, at in events if kind == "start"]
-            if starts:  # the latest only: on a busy machine the picture may skip a line
-                await self._on_air(*starts[-1])
+            try:
+                await self._follow(events)
+            except Exception as exc:  # the clock plays on; only the announcement is lost
+                self.log.exception("on-air bookkeeping failed")
+                await self.report_error(OnAirNow.TOPIC, None, f"{type(exc).__name__}: {exc}")
+
+    async def _follow(self, events: list[tuple[str, Cue, datetime]]) -> None:
+        """Keep the store's place, then announce what is on air now."""
+        for kind, cue, _ in events:
+            if cue.kind == "live" and cue.segment is not None:
+                await asyncio.to_thread(self._keep_place, kind, cue.segment)
+        starts = [(cue, at) for kind, cue, at in events if kind == "start"]
+        for cue, at in starts[:-1]:  # already over: announced, but no picture for them
+            now, _ = await asyncio.to_thread(self._describe, cue, at)
+            await self.publish(now, retain=True)
+        if starts:
+            await self._on_air(*starts[-1])
 
     def _keep_place(self, kind: str, segment: SegmentVoiced) -> None:
         position = {"show_id": segment.show_id, "seq": segment.seq, "finished": kind == "end"}

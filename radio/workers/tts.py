@@ -26,7 +26,7 @@ from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
 from radio.shows.script import Line, Script
 from radio.store import now_iso
 from radio.voices.audio import finish_line, write_audio
-from radio.worker import PermanentError, Worker
+from radio.worker import Context, PermanentError, Worker
 
 
 @dataclass
@@ -44,14 +44,19 @@ class TtsWorker(Worker):
     consumes = (ShowWritten,)
     produces = (SegmentVoiced,)
 
+    def __init__(self, ctx: Context, instance: str | None = None) -> None:
+        # Before the base class: it asks status_detail() for the last will.
+        self.hosts: dict[str, str] = {}  # host name -> voice name, once validated
+        self.fallback = ctx.settings.tts.fallback_voice
+        self._voices: dict[str, Voice] = {}
+        self._lock = threading.Lock()  # voices load in worker threads
+        self.lines_voiced = 0
+        self.fallbacks = 0
+        super().__init__(ctx, instance)
+
     async def setup(self) -> None:
         # An unknown voice is a configuration error: fail at start-up, not mid-show.
         self.hosts = validate_voices(self.settings)
-        self.fallback = self.settings.tts.fallback_voice
-        self._voices: dict[str, Voice] = {}
-        self._lock = threading.Lock()
-        self.lines_voiced = 0
-        self.fallbacks = 0
 
     async def background(self) -> None:
         """Load the hosts' models before the first show asks for them."""
@@ -62,9 +67,8 @@ class TtsWorker(Worker):
                 self.log.warning("voice %s does not load: %s", name, exc)
 
     def status_detail(self) -> dict:
-        return {"voices": getattr(self, "hosts", {}), "fallback": self.settings.tts.fallback_voice,
-                "lines_voiced": getattr(self, "lines_voiced", 0),
-                "fallbacks": getattr(self, "fallbacks", 0)}
+        return {"voices": self.hosts, "fallback": self.fallback,
+                "lines_voiced": self.lines_voiced, "fallbacks": self.fallbacks}
 
     async def handle(self, message: Message) -> None:
         assert isinstance(message, ShowWritten)

@@ -162,6 +162,8 @@ async def test_arxiv_listing_to_voiced_show_on_air_and_in_the_feed(
         took = station.stop()
     slow = {name: s for name, s in took.items() if s > 10}
     assert not slow, f"workers slow to stop on SIGTERM: {slow}\n{station.tails()}"
+    left = {s["worker"]: s["state"] for s in statuses(cfg).values() if s["instance"] == "e2e"}
+    assert set(left.values()) == {"offline"}, f"retained statuses after the stop: {left}"
 
 
 async def _run_the_chain(station: Station, cfg: Settings, icecast: Icecast,

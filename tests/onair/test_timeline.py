@@ -160,3 +160,17 @@ def test_skip_and_restart_resume(show: Show) -> None:
     assert air.live() == [3]
     air.run(show.lines[3].duration_s + show.lines[4].duration_s + 1)
     assert air.live() == [3, 4]
+
+
+def test_a_bug_in_the_clock_costs_the_sound_not_the_air(monkeypatch: pytest.MonkeyPatch) -> None:
+    air = Air()
+
+    def broken() -> Cue:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(air.timeline, "_pick", broken)
+    pcm = air.timeline._render_safely(CHUNK)
+    assert sounds.rms_db(pcm) > -40, "the bed covers"
+    monkeypatch.undo()
+    air.run(0.5)
+    assert air.started() == [("ident", None)], "and the clock carries on"

@@ -73,7 +73,12 @@ class Icecast:
             return json.loads(reply.read().decode("utf-8", "replace"))
 
     def sources(self) -> list[dict]:
-        source = self.status().get("icestats", {}).get("source", [])
+        """The mounts with a source; [] while the server is not answering properly
+        (its status-json.xsl does not escape every string, so its JSON can be broken)."""
+        try:
+            source = self.status().get("icestats", {}).get("source", [])
+        except (OSError, ValueError):
+            return []
         return source if isinstance(source, list) else [source]
 
     def start(self) -> Icecast:

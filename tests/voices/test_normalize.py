@@ -50,6 +50,7 @@ from tests.voices.conftest import Paper
     ("trans-\nformers", "transformers"),
     ("naïve café", "naive cafe"),
     ("e.g. this", "for example, this"),
+    ("sandboxes.To support", "sandboxes. To support"),
     ("Smith et al. found", "Smith and colleagues found"),
     ("emoji 🚀 and 中文 go", "emoji and go"),
 ])
@@ -57,10 +58,17 @@ def test_normalize(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
 
 
-@pytest.mark.parametrize("engine", ["", "piper", "kokoro", "flite", "espeak"])
-def test_acronyms_are_dotted_letters_for_every_engine(engine: str) -> None:
+@pytest.mark.parametrize("engine", ["", "kokoro", "flite", "espeak"])
+def test_acronyms_are_dotted_letters(engine: str) -> None:
     assert normalize("AI assistants call the API.", engine) == "A.I. assistants call the A.P.I."
     assert normalize("EHRs and the A.I. itself", engine) == "E.H.R.'s and the A.I. itself"
+
+
+def test_piper_gets_hyphenated_letters_and_a_bare_ai() -> None:
+    assert normalize("AI assistants call the API.", "piper") == "AI assistants call the A-P-I."
+    assert normalize("Long-Context LLM Serving on vLLM", "piper") == \
+        "Long-Context L-L-M Serving on V-L-L-M"
+    assert normalize("EHRs and the A.I. itself", "piper") == "E-H-R's and the AI itself"
 
 
 def test_output_is_plain_speakable_ascii(numbers_paper: Paper) -> None:

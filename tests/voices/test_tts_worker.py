@@ -140,3 +140,17 @@ async def test_checksum_mismatch_is_permanent(settings: Settings, paper: Paper) 
         await probe.publish(message)
         error = await probe.expect(ErrorReport, timeout=30)
     assert "checksum mismatch" in error.reason and error.key == "daily-2026-04-30"
+
+
+async def test_flac_segments_at_another_rate(settings: Settings, paper: Paper) -> None:
+    _set_hosts(settings, "flite:rms", "espeak:en-us+m3")
+    settings.tts.audio_format, settings.tts.sample_rate = "flac", 44100
+    script = make_script("daily-2026-04-30", paper, _lines(paper)[:2])
+    async with running_worker("tts", settings):
+        segments, _ = await voice_show(settings, script)
+    data = DataRoot(settings.data_dir)
+    for segment in segments:
+        info = sf.info(data.verify(segment.audio))
+        assert segment.audio.path.endswith(f"{segment.seq:04d}.flac")
+        assert (info.format, info.samplerate, info.channels) == ("FLAC", 44100, 1)
+        assert segment.duration_s == pytest.approx(info.duration, abs=0.01)
