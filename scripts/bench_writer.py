@@ -69,6 +69,7 @@ def main() -> None:
         args.out.with_suffix(".json").write_text(script.model_dump_json(indent=2) + "\n")
         args.out.with_suffix(".md").write_text(render_markdown(script))
     minutes = script.estimated_s / 60
+    drafts = [rate for segment in script.segments for rate in segment.draft_grounding]
     print(json.dumps({
         "model": script.model, "threads": args.threads, "papers": len(script.paper_ids),
         "budget_s": request.length_s, "estimated_s": round(script.estimated_s, 1),
@@ -77,6 +78,8 @@ def main() -> None:
         "wall_s_per_show_minute": round(wall / minutes, 1),
         "cpu_s_per_show_minute": round(cpu / minutes, 1),
         "grounding_rate": round(script.grounding_rate, 3),
+        "llm_draft_grounding_rate": round(sum(drafts) / len(drafts), 3) if drafts else None,
+        "llm_drafts": len(drafts),
         "segments_by": dict(Counter(s.source for s in script.segments)),
         "attempts": sum(s.attempts for s in script.segments),
         "show_checks": script.problems,

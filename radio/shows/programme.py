@@ -32,7 +32,7 @@ TRANSITION_S = 7.0
 REVISION_S = 12.0
 HEADLINE_MAX_S, HEADLINE_MIN_S = 22.0, 10.0
 DISCUSSION_MIN_S = 45.0
-PART_MAX_S = 150.0  # a longer discussion is written in parts (one LLM call each)
+PART_MAX_S = 80.0  # a longer discussion is written in parts: small models repeat themselves
 DEEP_DIVE_FOCUS = ["the problem and the main idea", "how the method works",
                    "the evidence and the results", "the limits and what comes next"]
 

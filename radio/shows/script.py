@@ -81,6 +81,8 @@ class Segment(BaseModel):
     attempts: int = 0
     problems: list[str] = Field(default_factory=list, description="Checks failed on the way.")
     grounding_rate: float = 1.0
+    draft_grounding: list[float] = Field(default_factory=list,
+                                         description="Grounding rate of each LLM draft.")
 
 
 class Script(BaseModel):

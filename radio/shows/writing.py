@@ -353,6 +353,7 @@ class ShowWriter:
             tolerance=self.settings.writer.segment_tolerance, source=material.source,
             allowed=material.allowed, abstract=material.abstract, seen=seen)
         problems: list[str] = []
+        drafts: list[float] = []
         avoid: dict = {}
         attempts = 0
         while self._llm_usable() and attempts <= self.settings.writer.max_regenerations:
@@ -368,9 +369,11 @@ class ShowWriter:
                 continue
             self._llm_failures = 0
             found, report = check_segment(lines, spec)
+            drafts.append(round(report.rate, 3))
             if not found:
                 return Segment(slot=slot, lines=lines, source="llm", attempts=attempts,
-                               problems=problems, grounding_rate=report.rate)
+                               problems=problems, grounding_rate=report.rate,
+                               draft_grounding=drafts)
             problems += [f"attempt {attempts}: {p}" for p in found]
             log.info("%s %r attempt %d failed: %s", slot.kind, slot.title[:40], attempts,
                      "; ".join(found))
@@ -379,7 +382,7 @@ class ShowWriter:
         lines, source = self.fallback(slot, plan, material, paper, spec)
         _, report = check_segment(lines, spec, copy_check=False)
         return Segment(slot=slot, lines=lines, source=source, attempts=attempts,
-                       problems=problems, grounding_rate=report.rate)
+                       problems=problems, grounding_rate=report.rate, draft_grounding=drafts)
 
     def _llm_usable(self) -> bool:
         # Two LLM errors in a row (server down, model broken): the rest of the show is

@@ -117,11 +117,20 @@ class Station:
         return "\n".join(parts)
 
     def stop(self) -> dict[str, float]:
-        took = {}
+        """SIGTERM to every worker at once; seconds each took to exit (inf: killed)."""
+        signalled = time.monotonic()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        took: dict[str, float] = {}
+        while len(took) < len(self.procs) and time.monotonic() - signalled < 20:
+            for name, proc in self.procs.items():
+                if name not in took and proc.poll() is not None:
+                    took[name] = time.monotonic() - signalled
+            time.sleep(0.1)
         for name, proc in self.procs.items():
-            try:
-                took[name] = stop(proc, signal.SIGTERM, timeout=20)
-            except subprocess.TimeoutExpired:
+            if name not in took:
+                stop(proc, signal.SIGKILL)
                 took[name] = float("inf")
         return took
 
@@ -194,7 +203,8 @@ async def _run_the_chain(station: Station, cfg: Settings, icecast: Icecast,
             await probe.expect(OnAirNow, timeout=300, where=lambda m, p=paper_id:
                                m.mode == "live" and m.show_id == SHOW_ID and m.paper_id == p)
         station.step("both papers on air", "the listener stream, the episode")
-        _check_listener_stream(icecast)
+        await asyncio.to_thread(_check_listener_streams, icecast,
+                                f"http://{station.env['RADIO_PLAYOUT__LISTEN_BIND']}/radio.mp3")
         await _check_retained_onair(cfg)
 
         recorded = await probe.expect(EpisodeRecorded, timeout=300,
@@ -214,16 +224,18 @@ async def _each_paper(probe: BusProbe, model: type[Message], timeout: float) -> 
                            where=lambda m, a=arxiv_id: getattr(m, "arxiv_id", None) == a)
 
 
-def _check_listener_stream(icecast: Icecast) -> None:
+def _check_listener_streams(icecast: Icecast, own_url: str) -> None:
+    """Icecast has the source mounted; a player hears mp3 there and on the station's own URL."""
     mounts = [s for s in icecast.sources() if s.get("listenurl", "").endswith("/radio.mp3")]
     assert mounts, f"no source on the icecast mount: {icecast.sources()}"
-    probed = subprocess.run(
-        ["ffprobe", "-v", "error", "-rw_timeout", "15000000", "-show_entries",
-         "stream=codec_type,codec_name", "-of", "json", icecast.url()],
-        capture_output=True, text=True, timeout=60)
-    streams = json.loads(probed.stdout or "{}").get("streams", [])
-    assert [(s["codec_type"], s["codec_name"]) for s in streams] == [("audio", "mp3")], \
-        f"ffprobe on the listener URL: {probed.stdout}{probed.stderr}"
+    for url in (icecast.url(), own_url):
+        probed = subprocess.run(
+            ["ffprobe", "-v", "error", "-rw_timeout", "15000000", "-show_entries",
+             "stream=codec_type,codec_name", "-of", "json", url],
+            capture_output=True, text=True, timeout=60)
+        streams = json.loads(probed.stdout or "{}").get("streams", [])
+        assert [(s["codec_type"], s["codec_name"]) for s in streams] == [("audio", "mp3")], \
+            f"ffprobe on the listener URL {url}: {probed.stdout}{probed.stderr}"
 
 
 async def _check_retained_onair(cfg: Settings) -> None:
@@ -262,7 +274,8 @@ def _check_episode(cfg: Settings, recorded: EpisodeRecorded, script: Script) -> 
     probed = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_streams",
                              "-of", "json", str(mp3)], capture_output=True, text=True, timeout=60)
     info = json.loads(probed.stdout)
-    assert [s["codec_name"] for s in info["streams"]] == ["mp3"], probed.stdout
+    audio = [s["codec_name"] for s in info["streams"] if s["codec_type"] == "audio"]
+    assert audio == ["mp3"], probed.stdout  # beside the cover art
     titles = [c.get("tags", {}).get("title", "") for c in info["chapters"]]
     assert len(titles) == len(PAPERS), f"chapters: {titles}"
     for paper_id in PAPERS:

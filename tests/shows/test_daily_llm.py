@@ -20,10 +20,11 @@ BUDGET_S = 180  # short, to keep the CPU time of the test sane
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # minutes on two cores shared with other jobs
 def test_daily_show_by_the_default_model(tmp_path: Path) -> None:
     # One llama.cpp thread: on two shared cores a second thread mostly spins.
     settings = Settings(data_dir=tmp_path / "data", llm=LLMSettings(n_threads=1),
-                        writer=WriterSettings(discussion_count=1))
+                        writer=WriterSettings(discussion_count=1, max_regenerations=1))
     store, data = Store(settings.database_path), DataRoot(settings.data_dir)
     add_papers(store, data, DEFAULT_PAPERS, datetime(2026, 11, 20, 6, 0, tzinfo=UTC))
     request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
