@@ -62,7 +62,7 @@ class Bus:
 
     def _filter(self, sub: Subscription) -> str:
         full = self.topic(sub.topic)
-        if sub.shared and self.share_group and self.v5:
+        if sub.shared and self.share_group and self.v5 and self.settings.bus.shared_subscriptions:
             return f"$share/{self.share_group}/{full}"
         return full
 

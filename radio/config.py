@@ -49,6 +49,11 @@ class BusSettings(Section):
     password_file: Path | None = Field(None, description="Broker password, if not in the URL.")
     heartbeat_s: float = Field(10.0, description="Seconds between status heartbeats.")
     keepalive_s: int = Field(30, description="MQTT keepalive; the will fires after 1.5x.")
+    shared_subscriptions: bool = Field(
+        True, description="Split work between instances ($share/<worker>/...) on an MQTT v5 "
+        "broker. mosquitto 2.0.11 does not restore shared subscriptions after its own restart, "
+        "so messages published before the workers reconnect are lost; run one instance per "
+        "worker with this off where broker restarts must lose nothing.")
     max_attempts: int = Field(3, description="Handler attempts before a message is failed.")
 
 

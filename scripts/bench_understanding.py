@@ -1,7 +1,7 @@
 """Understanding benchmark: summaries, embeddings, related-paper queries; prints JSON.
 
     .venv/bin/python scripts/bench_understanding.py [--papers 2304.02623v1,...] [--threads 2]
-        [--skip-summaries] [--sizes 100000,1000000] [--grounding-all]
+        [--skip-summaries] [--skip-embeddings] [--sizes 100000,1000000] [--grounding-all]
 
 - `summaries`: the summarizer's own path (chunks, retrieval, one constrained generation,
   the grounding check and its regeneration) with the default model, over corpus papers
@@ -131,20 +131,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", default=DEFAULT_PAPERS,
                         help="Corpus PDF stems to summarize, comma-separated.")
-    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads.")
+    parser.add_argument("--threads", type=int, default=LLMSettings().n_threads,
+                        help="llama.cpp threads (default: the setting's default).")
     parser.add_argument("--skip-summaries", action="store_true")
+    parser.add_argument("--skip-embeddings", action="store_true",
+                        help="Skip the embedding throughput and query latency parts.")
     parser.add_argument("--grounding-all", action="store_true",
                         help="Summarize every corpus paper (slow) for the grounding rate.")
     parser.add_argument("--sizes", default="100000,1000000", help="Index sizes for latency.")
     args = parser.parse_args()
     embedder = load_embedder(EmbedderSettings())
     report: dict = {"load_average_start": os.getloadavg()}
-    report["embeddings"] = bench_embeddings(embedder)
-    report["related_latency_ms"] = bench_related([int(s) for s in args.sizes.split(",")])
+
+    def stage(name: str, result: dict) -> None:
+        report[name] = result
+        print(json.dumps({name: result}), file=sys.stderr, flush=True)  # partial results
+
+    if not args.skip_embeddings:
+        stage("embeddings", bench_embeddings(embedder))
+        stage("related_latency_ms", bench_related([int(s) for s in args.sizes.split(",")]))
     if not args.skip_summaries:
         stems = sorted(p.stem for p in (CORPUS / "pdf").glob("*.pdf")) if args.grounding_all \
             else args.papers.split(",")
-        report["summaries"] = bench_summaries(stems, args.threads, embedder)
+        stage("summaries", bench_summaries(stems, args.threads, embedder))
     report["load_average_end"] = os.getloadavg()
     print(json.dumps(report, indent=1))
 

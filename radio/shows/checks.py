@@ -18,6 +18,8 @@ from radio.understanding.grounding import GroundingReport, Source, check_groundi
 _MARKUP = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|ai)\b|arxiv\.org|[<>{}\[\]\\$#|`~^]|\*\*|__")
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u3000-\u9fff\uac00-\ud7af]")
+_AUTHOR_VOICE = re.compile(r"\b(?:we propose|we present|we introduce|we argue|our (?:approach|"
+                           r"method|model|network|paper|work|experiments))\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?][)'\"”’]*$")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPEAKER_PREFIX = re.compile(r"^\s*([A-Z][\w .'-]{0,30}):\s+")
@@ -37,6 +39,7 @@ class SegmentCheck:
     abstract: str = ""
     alternate: bool = True
     seen: set[str] = field(default_factory=set)  # lines already in the show
+    instructions: str = ""  # the prompt without its data: lines must not echo it
 
 
 def clean_text(text: str, hosts: list[str]) -> str:
@@ -56,13 +59,13 @@ def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def copies(text: str, original: str, share: float = COPY_SHARE) -> bool:
-    """At least `share` of the text's 8-word runs occur verbatim in `original`."""
+def copies(text: str, original: str, share: float = COPY_SHARE, n: int = COPY_NGRAM) -> bool:
+    """At least `share` of the text's n-word runs occur verbatim in `original`."""
     words = fingerprint(text).split()
-    if len(words) < COPY_NGRAM or not original:
+    if len(words) < n or not original:
         return False
-    mine = _ngrams(words, COPY_NGRAM)
-    theirs = _ngrams(fingerprint(original).split(), COPY_NGRAM)
+    mine = _ngrams(words, n)
+    theirs = _ngrams(fingerprint(original).split(), n)
     return len(mine & theirs) / len(mine) >= share
 
 
@@ -106,6 +109,12 @@ def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -
             problems.append(f"line {n}: URL or markup {markup.group()!r}")
         if _OTHER_SCRIPT.search(line.text):
             problems.append(f"line {n}: not in English")
+        if "..." in line.text or line.text[:1].islower():
+            problems.append(f"line {n} is a fragment")
+        if _AUTHOR_VOICE.search(line.text):
+            problems.append(f"line {n} speaks as the paper's authors")
+        if spec.instructions and copies(line.text, spec.instructions, n=6, share=0.01):
+            problems.append(f"line {n} repeats the instructions")
         if not _SENTENCE_END.search(line.text):
             problems.append(f"line {n} ends mid-sentence")
         if copy_check and copies(line.text, spec.abstract):

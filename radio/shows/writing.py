@@ -76,9 +76,17 @@ class BadOutput(ValueError):
     """The model answered, but not in the shape asked for."""
 
 
-def finish_sentence(text: str) -> str:
-    """A line cut by its length bound ends at its last full sentence, if it has one."""
+def finish_sentence(text: str, *, cut: bool = False) -> str:
+    """A line cut by its length bound ends at its last full sentence, if it has one.
+
+    The grammar ends every line on . ! or ?, so a line that reached its bound (`cut`) may
+    end on a forced stop in mid-sentence: then its last sentence is dropped, or, when
+    nothing would be left, the stop is removed and the checks see a fragment.
+    """
     text = text.rstrip(" ,;:-(&+/")
+    if cut:
+        end = max(text[:-1].rfind(". "), text[:-1].rfind("! "), text[:-1].rfind("? "))
+        return text[:end + 1] if end >= 0.4 * len(text) else text.rstrip(".!?")
     if not text or text[-1] in ".!?)'":
         return text
     end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
@@ -100,7 +108,21 @@ def fixes(problems: list[str], words: int, budget: float) -> dict:
             "cut": any("mid-sentence" in p for p in problems),
             "repeat": any("repeats" in p for p in problems),
             "copy": any("copies the abstract" in p for p in problems),
-            "markup": any("URL or markup" in p or "not in English" in p for p in problems)}
+            "markup": any("URL or markup" in p or "not in English" in p for p in problems),
+            "fragment": any("fragment" in p for p in problems),
+            "authors": any("as the paper's authors" in p for p in problems),
+            "echo": any("repeats the instructions" in p for p in problems)}
+
+
+def instructions_only(prompt: str, context: dict) -> str:
+    """The prompt without its data and names, for checking that lines do not echo it."""
+    text = re.sub(r"<(paper|show)>.*?</\1>", " ", prompt, flags=re.S)
+    names = [v for v in context.values() if isinstance(v, str)]
+    paper = context.get("paper")
+    names += [paper.title] if paper is not None else []
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        text = text.replace(name, " ")
+    return text
 
 
 @dataclass
@@ -120,6 +142,7 @@ class Material:
     allowed: list[str]
     abstract: str = ""
     sentences: list[str] = field(default_factory=list)  # for the extractive fallback
+    instructions: str = ""  # the last prompt without its data
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -213,10 +236,11 @@ def plan_lines(slot: Slot, hosts: list[Host], wpm: int, item_index: int = 0,
     return plans
 
 
-def line_bounds(words: int) -> tuple[int, int]:
-    """A line's length in characters; short lines get room to finish their sentence."""
+def line_bounds(words: int, role: str = "") -> tuple[int, int]:
+    """A line's length in characters; short questions get room to finish."""
     target = words * CHARS_PER_WORD
-    slack = LINE_SLACK[1] if words >= SHORT_LINE_WORDS else SHORT_LINE_SLACK
+    short_question = role.startswith("ask") and words < SHORT_LINE_WORDS
+    slack = SHORT_LINE_SLACK if short_question else LINE_SLACK[1]
     return int(target * LINE_SLACK[0]), int(target * slack + LINE_EXTRA_CHARS)
 
 
@@ -224,7 +248,7 @@ def segment_schema(plan: list[LinePlan]) -> dict:
     """JSON schema that fixes the lines: their number, speakers and length in characters."""
     items = []
     for line in plan:
-        low, high = line_bounds(line.words)
+        low, high = line_bounds(line.words, line.role)
         items.append({
             "type": "object",
             "properties": {
@@ -368,6 +392,7 @@ class ShowWriter:
                 problems.append(f"attempt {attempts}: {exc}")
                 continue
             self._llm_failures = 0
+            spec.instructions = material.instructions
             found, report = check_segment(lines, spec)
             drafts.append(round(report.rate, 3))
             if not found:
@@ -395,7 +420,7 @@ class ShowWriter:
         system = render(self.settings, "show_system.j2", station=self.station, hosts=self.hosts)
         user = render(self.settings, TEMPLATES[slot.kind], lines=plan, avoid=avoid,
                       **material.context)
-        chars = sum(line_bounds(p.words)[1] for p in plan)
+        chars = sum(line_bounds(p.words, p.role)[1] for p in plan)
         sampling = self.settings.llm.dialogue.model_copy(
             update={"max_tokens": int(chars / 3 + 20 * len(plan) + 40)})
         schema = segment_schema(plan)
@@ -407,11 +432,15 @@ class ShowWriter:
             jsonschema.validate(data, schema)
         except (ValueError, jsonschema.ValidationError) as exc:
             raise BadOutput(f"reply does not fit the schema: {str(exc)[:200]}") from exc
+        material.instructions = instructions_only(f"{system}\n{user}", material.context)
         return [Line(speaker=str(item.get("speaker", "")),
-                     text=finish_sentence(clean_text(str(item.get("text", "")), self.names)),
+                     text=finish_sentence(clean_text(str(item.get("text", "")), self.names),
+                                          cut=len(str(item.get("text", ""))) >= bound),
                      paper_id=paper.arxiv_id if paper else None,
                      section=SECTION_OF_ROLE.get(p.role))
-                for p, item in zip(plan, data["lines"], strict=False)]
+                for p, item, bound in zip(plan, data["lines"],
+                                          [line_bounds(p.words, p.role)[1] + 1 for p in plan],
+                                          strict=False)]
 
     def fallback(self, slot: Slot, plan: list[LinePlan], material: Material,
                  paper: Paper | None, spec: SegmentCheck) -> tuple[list[Line], str]:

@@ -63,7 +63,11 @@ class SummarizerWorker(Worker):
         chunks, vectors = self.summarizer.chunks(paper)
         # The chunk vectors serve retrieval later (writers, embeddings): keep them.
         save_chunks(target.parent, chunks, vectors, self.summarizer.embedder.name)
-        record = self.summarizer.summarize(paper, (chunks, vectors))  # LLMError: retried
+        try:
+            record = self.summarizer.summarize(paper, (chunks, vectors))
+        except LLMError as exc:  # the runtime retries; the stage says why meanwhile
+            self.store.set_stage(message.arxiv_id, message.version, STAGE, "failed", str(exc))
+            raise
         write_atomic(target, record.model_dump_json(indent=1))
         self._record(record, target)
         self.log.info("%sv%d summarized (%s, grounding %.2f)", message.arxiv_id,

@@ -148,3 +148,25 @@ def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> 
     assert [p.focus for p in parts][:2] == ["the problem and the main idea",
                                            "how the method works"]
     assert script.paper_ids == ["2312.10997"]
+
+
+def test_fragments_author_voice_and_echoed_instructions(tablib: Source) -> None:
+    instructions = "explain the paper's main idea in plain words, as if to a curious friend."
+    lines = [Line(speaker="Alex", text="and then the tables were collected from many places."),
+             Line(speaker="Mira", text="We propose a dataset of tables with their context."),
+             Line(speaker="Alex", text="Let me explain the paper's main idea in plain words."),
+             Line(speaker="Mira", text="The tables come from many file formats...")]
+    problems, _ = check_segment(lines, spec(tablib, budget=38, instructions=instructions))
+    assert problems == ["line 1 is a fragment", "line 2 speaks as the paper's authors",
+                        "line 3 repeats the instructions", "line 4 is a fragment"]
+
+
+def test_a_line_cut_by_its_bound_loses_its_unfinished_sentence() -> None:
+    from radio.shows.writing import finish_sentence
+
+    cut = "TabLib holds millions of tables with their context. It was built from GitHub and."
+    assert finish_sentence(cut, cut=True) == "TabLib holds millions of tables with their context."
+    assert finish_sentence("It was built from GitHub and Common.", cut=True) == \
+        "It was built from GitHub and Common"  # nothing to keep: the checks see a fragment
+    assert finish_sentence("A whole line that ended by itself.") == \
+        "A whole line that ended by itself."
