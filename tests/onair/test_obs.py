@@ -280,7 +280,11 @@ async def test_streams_and_records_on_command(obs: Obs, settings: Settings,
             status = await status_of(probe, lambda d: d.get("streaming") is True and
                                      d.get("recording") is True)
             assert status.detail["stream_wanted"] and status.detail["record_wanted"]
-            await asyncio.sleep(6)
+            # Wait on OBS's own output clocks, not the wall clock: a loaded machine
+            # renders fewer frames per wall second.
+            await eventually(lambda: ask(client, "GetRecordStatus")["outputDuration"] >= 6500
+                             and ask(client, "GetStreamStatus")["outputDuration"] >= 6500,
+                             90, "six seconds streamed and recorded")
             for args in (["stream", "stop"], ["stream", "stop", "--recording"]):
                 done = await asyncio.to_thread(radio, args, cfg)
                 assert done.returncode == 0, done.stderr
