@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from radio.broker import EmbeddedBroker
-from radio.config import BusSettings, Settings, get_settings
+from radio.config import BusSettings, PlayoutSettings, Settings, get_settings
 from radio.worker import Context
 from tests.support.mosquitto import Mosquitto
 from tests.support.ports import free_port
@@ -30,6 +30,8 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     bus = overrides.pop("bus", None) or BusSettings(embedded_port=free_port(), heartbeat_s=1.0)
+    # The listener stream gets a free port, so tests running side by side never compete.
+    overrides.setdefault("playout", PlayoutSettings(listen_bind=f"127.0.0.1:{free_port()}"))
     return Settings(data_dir=data_dir, bus=bus, **overrides)
 
 

@@ -113,7 +113,7 @@ def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -
             problems.append(f"line {n} is a fragment")
         if _AUTHOR_VOICE.search(line.text):
             problems.append(f"line {n} speaks as the paper's authors")
-        if spec.instructions and copies(line.text, spec.instructions, n=6, share=0.01):
+        if spec.instructions and copies(line.text, spec.instructions, n=6, share=0.2):
             problems.append(f"line {n} repeats the instructions")
         if not _SENTENCE_END.search(line.text):
             problems.append(f"line {n} ends mid-sentence")

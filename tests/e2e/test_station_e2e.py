@@ -54,6 +54,7 @@ PAPERS = {"2304.02623": "2304.02623v1", "2312.10997": "2312.10997v5"}
 CHAIN = ["pdf", "summarizer", "embeddings", "writer", "tts", "recorder", "playout"]
 SHOW_ID = "daily-e2e"
 CHAIN_TIMEOUT_S = 1380  # real models on 2 cores; a busy machine needs the room
+STOP_TIMEOUT_S = 30  # then SIGKILL
 TOPICS = [m.TOPIC for m in (PaperParsed, PaperSummarized, PaperEmbedded, ShowWritten,
                             SegmentVoiced, EpisodeRecorded, OnAirNow, ErrorReport)]
 # Small but real: a two-minute show, each part written once (then the checked
@@ -123,7 +124,7 @@ class Station:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         took: dict[str, float] = {}
-        while len(took) < len(self.procs) and time.monotonic() - signalled < 20:
+        while len(took) < len(self.procs) and time.monotonic() - signalled < STOP_TIMEOUT_S:
             for name, proc in self.procs.items():
                 if name not in took and proc.poll() is not None:
                     took[name] = time.monotonic() - signalled
@@ -169,8 +170,12 @@ async def test_arxiv_listing_to_voiced_show_on_air_and_in_the_feed(
             f"worker logs:\n{station.tails()}") from exc
     finally:
         took = station.stop()
-    slow = {name: s for name, s in took.items() if s > 10}
-    assert not slow, f"workers slow to stop on SIGTERM: {slow}\n{station.tails()}"
+    print(f"e2e: stopped by SIGTERM, all at once: {took}", flush=True)
+    # Eight model-laden processes exiting at once on two cores: each must exit by itself,
+    # cleanly (the 10 s bound of one `radio up` is tests/foundation/test_station.py's).
+    unclean = {n: p.returncode for n, p in station.procs.items() if p.returncode != 0}
+    assert not unclean and max(took.values()) < STOP_TIMEOUT_S, \
+        f"stop: took {took}, exit codes {unclean}\n{station.tails()}"
     left = {s["worker"]: s["state"] for s in statuses(cfg).values() if s["instance"] == "e2e"}
     assert set(left.values()) == {"offline"}, f"retained statuses after the stop: {left}"
 
