@@ -25,7 +25,8 @@ def speakable(sentences: list[str], seen: set[str]) -> list[str]:
     for sentence in sentences:
         text = normalise(_CITATION.sub("", sentence)).strip()
         mark = fingerprint(text)
-        if not 4 <= len(text.split()) <= 60 or _UNSPEAKABLE.search(text) or mark in marks:
+        if not 4 <= len(text.split()) <= 60 or _UNSPEAKABLE.search(text) or mark in marks \
+                or any(mark in line for line in seen):  # said earlier in the show
             continue
         marks.add(mark)
         out.append(text if text[-1] in ".!?" else text + ".")
