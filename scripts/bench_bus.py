@@ -21,11 +21,11 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from radio.broker import EmbeddedBroker  # noqa: E402
-from radio.bus import Bus, Subscription  # noqa: E402
-from radio.config import BusSettings, Settings  # noqa: E402
-from tests.support.mosquitto import Mosquitto  # noqa: E402
-from tests.support.ports import free_port  # noqa: E402
+from radio.broker import EmbeddedBroker
+from radio.bus import Bus, Subscription
+from radio.config import BusSettings, Settings
+from tests.support.mosquitto import Mosquitto
+from tests.support.ports import free_port
 
 
 async def measure(settings: Settings, messages: int) -> dict:
