@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import urllib.request
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from tests.support.nobody import reachable_dir, remove_if_made
-from tests.support.ports import free_port, wait_listening
+from tests.support.ports import free_port, start_server, stop_server
 
 SOURCE_PASSWORD = "test-source-secret"
 ADMIN_PASSWORD = "test-admin-secret"
@@ -82,20 +81,12 @@ class Icecast:
         return source if isinstance(source, list) else [source]
 
     def start(self) -> Icecast:
-        log = (self.dir / "stdout.log").open("ab")
-        self.proc = subprocess.Popen(["icecast2", "-c", str(self.dir / "icecast.xml")],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        wait_listening(self.port)
+        self.proc = start_server(["icecast2", "-c", str(self.dir / "icecast.xml")],
+                                 self.dir / "stdout.log", self.port)
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_server(self.proc)
         self.proc = None
 
     def remove(self) -> None:

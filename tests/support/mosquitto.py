@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
-from tests.support.ports import free_port, wait_listening
+from tests.support.ports import free_port, start_server, stop_server
 
 USER, PASSWORD = "radio", "test-secret"
 
@@ -43,16 +42,12 @@ class Mosquitto:
         return f"mqtt://{USER}:{PASSWORD}@127.0.0.1:{self.port}"
 
     def start(self) -> Mosquitto:
-        log = (self.dir / "mosquitto.log").open("ab")
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        wait_listening(self.port)
+        self.proc = start_server(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
+                                 self.dir / "mosquitto.log", self.port)
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
+        stop_server(self.proc)
         self.proc = None
 
     def restart(self) -> None:

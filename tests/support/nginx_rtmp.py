@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from tests.support.nobody import reachable_dir, remove_if_made
-from tests.support.ports import free_port, wait_listening
+from tests.support.ports import free_port, start_server, stop_server
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 
@@ -69,22 +69,14 @@ rtmp {{
         return sorted(self.record_dir.glob("*.flv"))
 
     def start(self) -> NginxRtmp:
-        log = (self.dir / "logs" / "stdout.log").open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             ["nginx", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
-            stdout=log, stderr=subprocess.STDOUT)
-        wait_listening(self.port)
+            self.dir / "logs" / "stdout.log", self.port)
         return self
 
     def stop(self) -> None:
         """SIGQUIT: a graceful stop, so nginx finishes writing the recordings."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=5)
+        stop_server(self.proc, signal.SIGQUIT)
         self.proc = None
 
     def remove(self) -> None:

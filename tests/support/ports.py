@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -21,3 +24,23 @@ def wait_listening(port: int, host: str = "127.0.0.1", timeout: float = 15.0) ->
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def start_server(args: list[str], log: Path, port: int) -> subprocess.Popen:
+    """Start a server as a child process and wait until it listens on `port`."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    wait_listening(port)
+    return proc
+
+
+def stop_server(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
+    """Stop a child server by PID: `sig`, then SIGKILL if it will not go."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
