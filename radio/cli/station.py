@@ -13,15 +13,17 @@ from rich.table import Table
 
 from radio import workers
 from radio.broker import EmbeddedBroker
-from radio.bus import read_retained
+from radio.bus import publish_once, read_retained
 from radio.cli.common import console, context, fail, run, settings, setup_logging
-from radio.messages import WorkerStatus
+from radio.messages import Command, WorkerStatus, topic_of
 
 
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("worker")(worker)
     app.command("status")(status)
+    app.command("skip")(skip)
+    app.command("requeue")(requeue)
 
 
 def up(
@@ -104,3 +106,28 @@ def status(
         table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", s.version, str(s.backlog),
                       str(s.handled), str(s.failed), s.last_error or "", ago)
     console.print(table)
+
+
+def skip() -> None:
+    """Skip what is on air now (playout goes on with the next line)."""
+    _command("playout", "skip")
+
+
+def requeue(
+    worker: str = typer.Argument(..., help="The worker whose failed messages to retry."),
+    message_id: str = typer.Option(None, "--id", help="Only this message id."),
+) -> None:
+    """Retry a worker's failed messages, without restarting it."""
+    if worker not in workers.WORKERS and ":" not in worker:
+        fail(f"unknown worker {worker!r}; known: {', '.join(workers.WORKERS)}")
+    name = workers.load(worker).name if ":" in worker else worker
+    _command(name, "requeue", {"id": message_id} if message_id else {})
+
+
+def _command(worker: str, action: str, args: dict[str, str] | None = None) -> None:
+    command = Command(worker=worker, action=action, args=args or {})
+    try:
+        run(publish_once(settings(), topic_of(Command, worker=worker), command.to_json()))
+    except Exception as exc:
+        fail(f"cannot reach the broker at {settings().broker()!r}: {exc}")
+    console.print(f"sent {action} to {worker}")

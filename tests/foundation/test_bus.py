@@ -16,10 +16,11 @@ from pydantic import SecretStr
 from radio.bus import Bus
 from radio.config import Settings
 from radio.messages import ErrorReport, ShowRequested, ShowWritten
+from radio.worker import Context
 from tests.conftest import make_settings
 from tests.support.harness import BusProbe, running_worker
 from tests.support.mosquitto import Mosquitto
-from tests.support.procs import spawn, statuses, stop, wait_for
+from tests.support.procs import radio, spawn, statuses, stop, wait_for
 from tests.support.relay import RelayWorker
 
 RELAY = "tests.support.relay:RelayWorker"
@@ -157,3 +158,20 @@ async def test_broker_restart_loses_no_qos1_message(mosquitto: Mosquitto, tmp_pa
     finally:
         bus_task.cancel()
         await asyncio.to_thread(stop, relay)
+
+
+async def test_requeue_from_the_cli_retries_failed_work(settings: Settings) -> None:
+    failed = request(9)
+    ctx_store = Context.from_settings(settings).store
+    ctx_store.inbox_receive("relay", failed.id, failed.TOPIC, failed.to_json())
+    ctx_store.inbox_finish("relay", failed.id, error="earlier failure")
+    ctx_store.close()
+    async with running_worker(RelayWorker, settings), \
+            BusProbe(settings, [ShowWritten.TOPIC]) as probe:
+        await asyncio.sleep(0.5)
+        assert handled(settings.data_dir) == []  # failed work is not retried by itself
+        done = await asyncio.to_thread(radio, ["requeue", RELAY], settings)
+        assert done.returncode == 0, done.stderr
+        written = await probe.expect(ShowWritten, timeout=20)
+    assert written.show_id == "test-0009"
+    assert handled(settings.data_dir) == ["test-0009"]
