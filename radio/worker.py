@@ -163,7 +163,7 @@ class Worker:
             async with asyncio.timeout(2):
                 await self.bus.publish(self.status_topic, self._status("offline").to_json(),
                                        retain=True)
-        except (TimeoutError, Exception) as exc:  # a clean stop must not hang on the broker
+        except Exception as exc:  # a clean stop must not hang on the broker (timeout included)
             self.log.debug("offline status not sent: %s", exc)
 
     async def _heartbeat(self) -> None:
