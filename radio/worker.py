@@ -17,9 +17,12 @@ one `handle(message)`. The runtime does the rest:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 import socket
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -54,6 +57,8 @@ class Worker:
     consumes: ClassVar[tuple[type[Message], ...]] = ()
     produces: ClassVar[tuple[type[Message], ...]] = ()
     implemented: ClassVar[bool] = True
+    # Heavy libraries the worker imports lazily from threads; see `preload`.
+    preload: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: Context, instance: str | None = None) -> None:
         self.ctx = ctx
@@ -148,11 +153,17 @@ class Worker:
             # Shielded: a stop cancels the rest, but the connection stays up to say `offline`
             # (a clean disconnect suppresses the last will).
             await asyncio.gather(asyncio.shield(bus), *tasks)
+        except Exception as exc:
+            self.last_error = f"crashed: {type(exc).__name__}: {exc}"[:300]
+            raise
         finally:
             for task in tasks:
                 task.cancel()
             await self._say_offline()
             bus.cancel()
+            # A restarted worker reuses the client id: let this connection close first.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await bus
             await self.teardown()
 
     async def _say_offline(self) -> None:
@@ -238,6 +249,22 @@ class Worker:
                 self.handled += 1
                 self.store.inbox_finish(self.name, message.id)
                 return
+
+
+def preload(workers: Iterable[type[Worker]]) -> None:
+    """Import the workers' heavy libraries one after another, in this one thread.
+
+    Workers import them lazily from threads (asyncio.to_thread). Two threads importing
+    overlapping module graphs at once can trip Python's import-deadlock detection, which
+    hands one of them a half-initialised module: seen in `radio up` as "partially
+    initialized module 'torch' has no attribute 'Tensor'" in playout while the embeddings
+    worker was loading sentence-transformers.
+    """
+    for module in dict.fromkeys(name for worker in workers for name in worker.preload):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # not fatal here: the worker that needs it will say so
+            log.warning("preload of %s failed: %s", module, exc)
 
 
 def _key_of(message: Message) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import logging
 import signal
 from datetime import UTC, datetime
 
@@ -16,6 +16,10 @@ from radio.broker import EmbeddedBroker
 from radio.bus import publish_once, read_retained
 from radio.cli.common import console, context, fail, run, settings, setup_logging
 from radio.messages import Command, WorkerStatus, topic_of
+from radio.worker import Context, Worker, preload
+
+log = logging.getLogger(__name__)
+RESTART_MIN_S, RESTART_MAX_S = 1.0, 60.0
 
 
 def register(app: typer.Typer) -> None:
@@ -60,27 +64,45 @@ async def _serve(names: list[str], *, embedded: bool, instance: str | None = Non
         broker = EmbeddedBroker(cfg.bus.embedded_port)
         await broker.start()
     ctx = context()
-    running = [workers.load(name)(ctx, instance) for name in names]
-    tasks = [asyncio.create_task(w.run(), name=w.name) for w in running]
+    classes = [workers.load(name) for name in names]
+    if len(classes) > 1:
+        with console.status("loading libraries"):
+            await asyncio.to_thread(preload, classes)
+    tasks = [asyncio.create_task(_supervise(cls, ctx, instance), name=cls.name)
+             for cls in classes]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console.print(f"[green]on air:[/] {', '.join(names)} on {cfg.broker()!r}")
-    done = asyncio.create_task(asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION))
-    await asyncio.wait([done, asyncio.create_task(stop.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
+    await stop.wait()
     for task in tasks:
         task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    for task in tasks:
-        if not task.cancelled() and task.exception():
-            console.print(f"[red]{task.get_name()} failed:[/] {task.exception()!r}")
+    await asyncio.gather(*tasks, return_exceptions=True)
     if broker:
         await broker.stop()
     ctx.store.close()
+
+
+async def _supervise(cls: type[Worker], ctx: Context, instance: str | None) -> None:
+    """Run a worker; when it crashes, say why and start a fresh one after a back-off.
+
+    One worker's failure must not take the station off the air: the others go on, and
+    the failed one's retained status carries the reason until it is back.
+    """
+    delay = RESTART_MIN_S
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        try:
+            await cls(ctx, instance).run()
+        except Exception as exc:
+            log.exception("%s crashed", cls.name)
+            console.print(f"[red]{cls.name} failed:[/] {exc!r}; restarting in {delay:.0f} s")
+        if loop.time() - started > RESTART_MAX_S:  # it ran a good while: a fresh failure
+            delay = RESTART_MIN_S
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RESTART_MAX_S)
 
 
 def status(

@@ -27,6 +27,7 @@ RELATED = 5
 
 class EmbeddingsWorker(Worker):
     name = "embeddings"
+    preload = ("faiss", "sentence_transformers")
     consumes = (PaperSummarized,)
     produces = (PaperEmbedded,)
 

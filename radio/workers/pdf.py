@@ -33,6 +33,7 @@ DONE = ("done", "no_text")
 
 class PdfWorker(Worker):
     name = "pdf"
+    preload = ("pymupdf",)
     consumes = (PaperFetched,)
     produces = (PaperParsed,)
 

@@ -35,6 +35,7 @@ MODES = {"live": "live", "replay": "fallback", "bed": "fallback", "ident": "iden
 
 class PlayoutWorker(Worker):
     name = "playout"
+    preload = ("scipy.signal",)
     consumes = (SegmentVoiced,)
     produces = (OnAirNow,)
 

@@ -23,6 +23,7 @@ from radio.worker import PermanentError, Worker
 
 class RecorderWorker(Worker):
     name = "recorder"
+    preload = ("pyloudnorm", "scipy.signal")
     consumes = (SegmentVoiced,)
     produces = (EpisodeRecorded,)
 

@@ -31,6 +31,7 @@ STAGE = "summary"
 
 class SummarizerWorker(Worker):
     name = "summarizer"
+    preload = ("llama_cpp", "sentence_transformers")
     consumes = (PaperParsed,)
     produces = (PaperSummarized,)
 

@@ -41,6 +41,7 @@ class Voiced:
 
 class TtsWorker(Worker):
     name = "tts"
+    preload = ("scipy.signal", "piper", "kokoro_onnx", "misaki.en")
     consumes = (ShowWritten,)
     produces = (SegmentVoiced,)
 

@@ -22,6 +22,7 @@ from radio.worker import PermanentError, Worker
 
 class WriterWorker(Worker):
     name = "writer"
+    preload = ("llama_cpp", "faiss")
     consumes = (ShowRequested,)
     produces = (ShowWritten,)
 

@@ -103,6 +103,23 @@ async def test_malformed_payload_lands_on_errors_and_worker_goes_on(any_broker: 
         assert written.show_id == "test-0001"
 
 
+async def test_crashed_worker_is_restarted_and_works(settings: Settings, tmp_path: Path) -> None:
+    log = tmp_path / "crashonce.log"
+    worker = spawn(["worker", "tests.support.relay:CrashOnceRelay"], settings, log)
+    try:
+        await asyncio.to_thread(wait_for, lambda: any(
+            s["worker"] == "crashonce" and s["state"] == "online"
+            for s in statuses(settings).values()), 60, what="crashonce back online")
+        assert worker.poll() is None, "the process must survive its worker's crash"
+        assert "simulated crash at start" in log.read_text()
+        async with BusProbe(settings, [ShowWritten.TOPIC]) as probe:
+            await probe.publish(request(3))
+            written = await probe.expect(ShowWritten, timeout=20)
+        assert written.show_id == "test-0003"
+    finally:
+        await asyncio.to_thread(stop, worker)
+
+
 async def test_redelivered_message_is_handled_once(settings: Settings) -> None:
     async with running_worker(RelayWorker, settings), \
             BusProbe(settings, [ShowWritten.TOPIC]) as probe:

@@ -44,3 +44,15 @@ class SinkWorker(Worker):
         self.data.verify(message.script)
         with (self.data.root / "handled.txt").open("a") as trace:
             trace.write(f"{message.show_id}\n")
+
+
+class CrashOnceRelay(RelayWorker):
+    """A relay whose first start crashes (a model that fails to load, say)."""
+
+    name = "crashonce"
+
+    async def setup(self) -> None:
+        marker = self.data.root / "crashed-once"
+        if not marker.exists():
+            marker.touch()
+            raise RuntimeError("simulated crash at start")
