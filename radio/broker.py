@@ -9,8 +9,22 @@ from __future__ import annotations
 import logging
 
 from amqtt.broker import Broker
+from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.session import Session
 
 log = logging.getLogger(__name__)
+
+
+class LoopbackAuth(BaseAuthPlugin):
+    """Lets every client in (the broker listens on 127.0.0.1 only), as a named session.
+
+    amqtt's own anonymous plugin marks sessions anonymous, and amqtt keeps no QoS 1
+    messages for an anonymous session while it is disconnected: a worker restarted against
+    the embedded broker would lose the work sent meanwhile (tested).
+    """
+
+    async def authenticate(self, *, session: Session) -> bool:
+        return True
 
 
 class EmbeddedBroker:
@@ -21,7 +35,7 @@ class EmbeddedBroker:
                 "listeners": {"default": {"type": "tcp", "bind": self.address}},
                 # No $SYS publisher, no packet logger: anonymous on loopback only.
                 "plugins": {
-                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+                    "radio.broker.LoopbackAuth": {},
                 },
             }
         )

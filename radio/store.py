@@ -239,6 +239,10 @@ class Store:
             (status, error, now_iso(), worker, msg_id),
         )
 
+    def inbox_is_pending(self, worker: str, msg_id: str) -> bool:
+        return self.one("SELECT 1 FROM inbox WHERE worker=? AND msg_id=? AND status='pending'",
+                        (worker, msg_id)) is not None
+
     def inbox_pending(self, worker: str) -> list[sqlite3.Row]:
         return self.query(
             "SELECT msg_id, topic, payload, attempts FROM inbox WHERE worker=? AND "

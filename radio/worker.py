@@ -227,6 +227,10 @@ class Worker:
 
     async def _handle_one(self, topic: str, payload: bytes) -> None:
         message = parse(self._by_topic[topic], payload)
+        # The queue can hold a message twice: received during setup and found pending by
+        # `_handle_loop`, or queued again by a requeue. The inbox says if it is still to do.
+        if not self.store.inbox_is_pending(self.name, message.id):
+            return
         attempts = self.settings.bus.max_attempts
         for attempt in range(1, attempts + 1):
             try:

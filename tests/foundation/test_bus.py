@@ -91,6 +91,30 @@ async def test_killed_worker_goes_offline_through_its_will(any_broker: Settings,
         await asyncio.to_thread(stop, relay)
 
 
+async def test_work_sent_while_a_worker_is_down_waits_for_it(any_broker: Settings,
+                                                               tmp_path: Path) -> None:
+    """A persistent session keeps QoS 1 work for a stopped worker until it is back."""
+    def online() -> bool:
+        return statuses(any_broker).get("relay/solo", {}).get("state") == "online"
+
+    args = ["worker", RELAY, "--instance", "solo"]
+    relay = spawn(args, any_broker, tmp_path / "relay1.log")
+    await asyncio.to_thread(wait_for, online, 60, what="relay online")
+    await asyncio.to_thread(stop, relay)
+    async with BusProbe(any_broker, [ShowWritten.TOPIC]) as probe:
+        for n in range(5):
+            await probe.publish(request(n))
+        relay = spawn(args, any_broker, tmp_path / "relay2.log")
+        try:
+            await probe.expect(ShowWritten, count=5, timeout=60)
+        finally:
+            await asyncio.to_thread(stop, relay)
+        written = probe.messages(ShowWritten)
+    expected = [f"test-{n:04d}" for n in range(5)]
+    assert sorted(m.show_id for m in written) == expected
+    assert sorted(handled(any_broker.data_dir)) == expected  # each handled once
+
+
 async def test_malformed_payload_lands_on_errors_and_worker_goes_on(any_broker: Settings) -> None:
     async with running_worker(RelayWorker, any_broker), \
             BusProbe(any_broker, [ErrorReport.TOPIC, ShowWritten.TOPIC]) as probe:
