@@ -3,25 +3,29 @@
 Each audio output is an ffmpeg child fed raw PCM (s16le mono) on stdin, started from an
 argument list (never a shell), with its own bounded buffer and writer thread: `feed()`
 never blocks the clock. A slow output drops its oldest audio; a dead or stuck one is
-restarted with back-off. Passwords and stream keys appear only in the child's argv:
-every command line and every line ffmpeg prints are redacted before they are logged.
+restarted with back-off. The Icecast password never reaches a command line (the station
+is Icecast's source client itself); the RTMP stream key has to (ffmpeg takes it in the
+URL), and every command line and every line ffmpeg prints are redacted before logging.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
+from radio import __version__
 from radio.artifacts import write_atomic
 from radio.config import PlayoutSettings
 from radio.messages import OnAirNow
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 STUCK_S = 10.0  # an output that takes no audio this long is restarted
 MAX_BACKOFF_S = 30.0
+SOURCE_CHUNK = 4096
+SOURCE_TIMEOUT_S = 10.0  # Icecast that takes no audio this long is taken as gone
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -209,15 +215,37 @@ def _close_quietly(stream: IO[bytes]) -> None:
         stream.close()
 
 
+def _header_value(text: str) -> str:
+    """A config string made safe for one HTTP header line."""
+    return " ".join(text.split())[:200].encode("latin-1", "replace").decode("latin-1")
+
+
+def _status_line(sock: socket.socket) -> str:
+    """Icecast's answer to the source request: its status line, after the whole head."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = sock.recv(1024)
+        if not data or len(head) > 16384:
+            raise ConnectionError("Icecast closed the source connection without an answer")
+        head += data
+    return head.split(b"\r\n", 1)[0].decode("latin-1")
+
+
 def _pcm_input(rate: int) -> list[str]:
     return ["-thread_queue_size", "1024", "-f", "s16le", "-ar", str(rate), "-ac", "1",
             "-i", "pipe:0"]
 
 
 class IcecastOutput(PcmOutput):
-    """mp3 to an Icecast mount, with now-playing titles through the admin API."""
+    """mp3 to an Icecast mount, with now-playing titles through the admin API.
+
+    ffmpeg only encodes (to its stdout); the station itself is the source client and PUTs
+    the mp3 to Icecast, so the source password travels in a request header, never on a
+    command line (`ps` shows every process's argv to every user of the host).
+    """
 
     name = "icecast"
+    reads_stdout = True
 
     def __init__(self, cfg: PlayoutSettings, station: str, description: str) -> None:
         assert cfg.icecast_url
@@ -226,20 +254,53 @@ class IcecastOutput(PcmOutput):
         parts = urlsplit(cfg.icecast_url)
         if parts.scheme != "icecast" or not parts.hostname or not parts.path:
             raise ValueError("playout.icecast_url must look like icecast://host:port/mount")
-        self.user = parts.username or cfg.icecast_user
+        self.user = unquote(parts.username or cfg.icecast_user)
         self.host, self.port, self.mount = parts.hostname, parts.port or 8000, parts.path
         self.station, self.description = station, description
         self.title: str | None = None
 
     def command(self) -> list[str]:
-        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@"
-        target = f"icecast://{auth}{self.host}:{self.port}{self.mount}"
         return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
                 *_pcm_input(self.rate),
                 "-c:a", "libmp3lame", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
-                "-content_type", "audio/mpeg", "-ice_name", self.station,
-                "-ice_description", self.description, "-ice_public", "0",
-                "-f", "mp3", target]
+                "-f", "mp3", "pipe:1"]
+
+    def after_start(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        threading.Thread(target=self._send, args=(self.proc.stdout,), daemon=True,
+                         name="playout-icecast-source").start()
+
+    def _send(self, mp3: IO[bytes]) -> None:
+        """Copy ffmpeg's mp3 to Icecast; when either side fails, restart the output."""
+        try:
+            with self._source() as sock:
+                while chunk := mp3.read1(SOURCE_CHUNK):  # type: ignore[attr-defined]
+                    sock.sendall(chunk)
+        except OSError as exc:
+            if not self._stop.is_set():
+                self.errors.append(redact(f"icecast source: {exc}", self.secrets)[:300])
+                log.warning("%s", self.errors[-1])
+        self._kill()  # the writer loop sees ffmpeg gone and starts over with back-off
+
+    def _source(self) -> socket.socket:
+        """A connection Icecast has accepted as the mount's source (PUT, Icecast >= 2.4)."""
+        sock = socket.create_connection((self.host, self.port), timeout=SOURCE_TIMEOUT_S)
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        head = [f"PUT {quote(self.mount)} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Authorization: Basic {token}", "Content-Type: audio/mpeg",
+                "Expect: 100-continue", "Ice-Public: 0", f"User-Agent: PaperRadio/{__version__}",
+                f"Ice-Name: {_header_value(self.station)}",
+                f"Ice-Description: {_header_value(self.description)}"]
+        try:
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            status = _status_line(sock)
+        except OSError:
+            sock.close()
+            raise
+        if status.split()[1:2] not in (["100"], ["200"]):
+            sock.close()
+            raise ConnectionRefusedError(f"Icecast refused the source on {self.mount}: {status}")
+        return sock
 
     @property
     def listen_url(self) -> str:

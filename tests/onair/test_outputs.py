@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+from pydantic import SecretStr
 
 from radio.config import PlayoutSettings
 from radio.playout import sounds
-from radio.playout.outputs import PcmOutput, _pcm_input, redact
+from radio.playout.outputs import IcecastOutput, PcmOutput, _pcm_input, redact
+from tests.support.icecast import SOURCE_PASSWORD, Icecast
 
 RATE = 24000
 
@@ -90,3 +93,31 @@ def test_secrets_are_redacted_in_what_is_logged() -> None:
     text = redact(line, ["sk_live_12/34", "p@ss"])
     assert "sk_live" not in text and "p%40ss" not in text
     assert text == "rtmp://live.example/app/*** icecast://source:***@host:8000/radio.mp3"
+
+
+@pytest.mark.parametrize("right_password", [False, True])
+def test_icecast_source_password_stays_off_the_command_line(tmp_path: Path,
+                                                            right_password: bool) -> None:
+    """A wrong password is a clear error; the right one mounts; argv never holds either."""
+    password = SOURCE_PASSWORD if right_password else "not-the-password"
+    chunk = sounds.to_s16(0.3 * np.sin(np.linspace(0, 2 * np.pi * 44, RATE // 10)))
+    with Icecast(tmp_path / "icecast") as icecast:
+        cfg = PlayoutSettings(sample_rate=RATE, icecast_url=icecast.source_url(),
+                              icecast_password=SecretStr(password))
+        output = IcecastOutput(cfg, "Paper Radio", "test")
+        assert password not in " ".join(output.command())
+
+        def settled() -> bool:
+            output.feed(chunk)
+            if not right_password:
+                return bool(output.errors)
+            return any(s.get("listenurl", "").endswith("/radio.mp3") for s in icecast.sources())
+
+        output.start()
+        try:
+            assert wait_for(settled, 20), output.status()
+        finally:
+            output.stop()
+    if not right_password:
+        assert "refused the source" in output.errors[-1] and "401" in output.errors[-1]
+        assert password not in output.errors[-1]
