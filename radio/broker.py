@@ -9,10 +9,15 @@ from __future__ import annotations
 import logging
 
 from amqtt.broker import Broker
+from amqtt.errors import BrokerError
 from amqtt.plugins.base import BaseAuthPlugin
 from amqtt.session import Session
 
 log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(RuntimeError):
+    """The embedded broker could not start (its port is taken)."""
 
 
 class LoopbackAuth(BaseAuthPlugin):
@@ -41,7 +46,18 @@ class EmbeddedBroker:
         )
 
     async def start(self) -> None:
-        await self._broker.start()
+        amqtt_log = logging.getLogger("amqtt.broker")
+        level = amqtt_log.level
+        amqtt_log.setLevel(logging.CRITICAL)  # its traceback says less than our one line
+        try:
+            await self._broker.start()
+        except BrokerError as exc:
+            raise BrokerUnavailable(
+                f"the embedded broker cannot listen on {self.address} ({exc.__cause__ or exc}); "
+                "is another `radio up` running? Set bus.embedded_port, or RADIO_BROKER_URL "
+                "to use a broker that is already there") from None
+        finally:
+            amqtt_log.setLevel(level)
         log.info("embedded broker listening on %s", self.address)
 
     async def stop(self) -> None:

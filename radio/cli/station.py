@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from radio import workers
-from radio.broker import EmbeddedBroker
+from radio.broker import BrokerUnavailable, EmbeddedBroker
 from radio.bus import publish_once, read_retained
 from radio.cli.common import console, context, fail, run, settings, setup_logging
 from radio.messages import Command, WorkerStatus, topic_of
@@ -62,7 +62,10 @@ async def _serve(names: list[str], *, embedded: bool, instance: str | None = Non
     broker = None
     if embedded:
         broker = EmbeddedBroker(cfg.bus.embedded_port)
-        await broker.start()
+        try:
+            await broker.start()
+        except BrokerUnavailable as exc:
+            fail(str(exc))
     ctx = context()
     classes = [workers.load(name) for name in names]
     if len(classes) > 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -68,3 +69,12 @@ def test_status_without_broker_is_a_clear_error(tmp_path: Path) -> None:
     cfg.bus.embedded_port = free_port()  # nothing listens there
     done = radio(["status", "--wait", "0.5"], cfg)
     assert done.returncode != 0 and "cannot reach the broker" in done.stderr
+
+
+def test_second_station_on_the_same_port_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path / "data")
+    cfg.bus.embedded_port = free_port()
+    with socket.create_server(("127.0.0.1", cfg.bus.embedded_port)):  # "another radio up"
+        done = radio(["up", "--only", "scheduler"], cfg)
+    assert done.returncode == 2, done.stderr
+    assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
