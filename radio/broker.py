@@ -38,7 +38,7 @@ class EmbeddedBroker:
         self._broker = Broker(
             {
                 "listeners": {"default": {"type": "tcp", "bind": self.address}},
-                # No $SYS publisher, no packet logger: anonymous on loopback only.
+                # No $SYS publisher, no packet logger; every client let in, on loopback only.
                 "plugins": {
                     "radio.broker.LoopbackAuth": {},
                 },
