@@ -274,8 +274,17 @@ class OBSSettings(Section):
         return _read_secret(self.stream_key, self.stream_key_file)
 
 
+class StarterShow(Section):
+    kind: Literal["daily", "weekly", "latest", "deep_dive"]
+    at: str = Field(description="Local time HH:MM in scheduler.timezone.")
+    days: str = Field(description="mon-fri, sat,sun, daily, ...")
+
+
 class SchedulerSettings(Section):
     timezone: str = "UTC"
+    starter_shows: list[StarterShow] = Field(
+        default_factory=list, description="Put in the schedule once, at the station's first "
+        "start; from then on `radio schedule` owns the schedule.")
     buffer_ahead_s: int = Field(15 * 60, description="Voiced material kept ahead of the air.")
     tick_s: float = 5.0
     latest_length_s: int = Field(10 * 60, description="Length of a between-shows 'latest'.")

@@ -32,12 +32,6 @@ def _publish(ctx: Context) -> None:
                           f"picks the change up within {ctx.settings.scheduler.tick_s:.0f} s")
 
 
-def _default_length(ctx: Context, kind: str) -> int:
-    writer, scheduler = ctx.settings.writer, ctx.settings.scheduler
-    return {"daily": writer.daily_length_s, "weekly": writer.weekly_length_s,
-            "latest": scheduler.latest_length_s}.get(kind, scheduler.deep_dive_length_s)
-
-
 @app.command("add")
 def add(
     kind: str = typer.Argument(..., help="daily, weekly, latest or deep_dive"),
@@ -59,7 +53,8 @@ def add(
         day_list = sched.parse_days(default_days if days is None else days)
         zone = sched.parse_tz(ctx.settings.scheduler.timezone if tz is None else tz)
         cats = sched.parse_categories(categories or [])
-        seconds = _default_length(ctx, kind) if length is None else sched.parse_length(length)
+        seconds = (sched.default_length(ctx.settings, kind) if length is None
+                   else sched.parse_length(length))
     except sched.BadSchedule as exc:
         fail(str(exc))
     entry_id = sched.add_entry(ctx.store, show_kind, at_value, day_list, zone, cats, seconds)

@@ -12,9 +12,11 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from radio.config import Settings
 from radio.messages import ScheduleChanged, ScheduleEntry, ShowKind, ShowRequested
 from radio.store import Store, now_iso
 
+SEEDED_KEY = "schedule.starter_shows_seeded"
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 KINDS: tuple[ShowKind, ...] = ("daily", "weekly", "latest", "deep_dive")
 _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -168,6 +170,35 @@ def set_paused(store: Store, entry_id: int, paused: bool) -> bool:
     return store.execute("UPDATE schedule SET paused=?, last_run=CASE WHEN ? THEN last_run "
                          "ELSE ? END WHERE id=?",
                          (int(paused), int(paused), now_iso(), entry_id)) == 1
+
+
+def default_length(settings: Settings, kind: str) -> int:
+    writer, scheduler = settings.writer, settings.scheduler
+    return {"daily": writer.daily_length_s, "weekly": writer.weekly_length_s,
+            "latest": scheduler.latest_length_s}.get(kind, scheduler.deep_dive_length_s)
+
+
+def seed_starter_shows(store: Store, settings: Settings) -> list[int]:
+    """Schedule `scheduler.starter_shows`, once in the life of the store.
+
+    A fresh station should have its daily and weekly shows without an operator typing
+    anything; an operator who then removes one must not see it come back at a restart.
+    """
+    starters = settings.scheduler.starter_shows
+    try:
+        tz = parse_tz(settings.scheduler.timezone)
+        entries = [(parse_kind(s.kind), parse_at(s.at), parse_days(s.days)) for s in starters]
+    except BadSchedule as exc:
+        raise BadSchedule(f"scheduler.starter_shows: {exc}") from None
+    if not entries:
+        return []
+    claimed = store.execute(  # one claim, so two schedulers starting together seed once
+        "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+        (SEEDED_KEY, json.dumps(now_iso()), now_iso()))
+    if not claimed:
+        return []
+    return [add_entry(store, kind, at, days, tz, [], default_length(settings, kind))
+            for kind, at, days in entries]
 
 
 def schedule_message(store: Store) -> ScheduleChanged:

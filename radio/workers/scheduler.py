@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
 from radio.shows.programme import NoPapers, Ranker, select_papers
 from radio.shows.records import pending_seconds, record_request
-from radio.shows.schedule import last_run, load_entries, next_run, set_last_run, show_request
+from radio.shows.schedule import (
+    last_run,
+    load_entries,
+    next_run,
+    seed_starter_shows,
+    set_last_run,
+    show_request,
+)
 from radio.worker import Context, Worker
 
 
@@ -49,6 +56,13 @@ class SchedulerWorker(Worker):
         self._last_filler: datetime | None = None
         self.fired: list[str] = []
         super().__init__(ctx, instance)
+
+    async def setup(self) -> None:
+        seeded = seed_starter_shows(self.store, self.settings)
+        for entry in load_entries(self.store):
+            if entry.id in seeded:
+                self.log.info("starter show scheduled: %s at %s %s %s (`radio schedule list`)",
+                              entry.kind, entry.at, ",".join(entry.days), entry.tz)
 
     async def handle(self, message: ScheduleChanged) -> None:
         self._wake.set()  # the store already holds the change: look at it now

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from radio.cli import app
-from radio.config import Settings
+from radio.config import SchedulerSettings, Settings, StarterShow
 from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
 from radio.shows import schedule as sched
 from radio.store import Store
 from radio.worker import Context
 from radio.workers.scheduler import SchedulerWorker
+from tests.conftest import make_settings
 from tests.support.harness import BusProbe
+from tests.support.procs import ROOT
 
 runner = CliRunner()
 
@@ -189,3 +193,35 @@ async def test_scheduler_keeps_the_writer_ahead_of_the_air(settings: Settings) -
     record_request(ctx.store, second)
     assert pending_seconds(ctx.store) == second.length_s
     ctx.store.close()
+
+
+def shipped_scheduler() -> SchedulerSettings:
+    """The [scheduler] section of the config the station ships with."""
+    with open(ROOT / "config" / "radio.toml", "rb") as shipped:
+        return SchedulerSettings(**tomllib.load(shipped)["scheduler"])
+
+
+async def test_starter_shows_are_scheduled_once_at_the_first_start(settings: Settings) -> None:
+    cfg = settings.model_copy(update={"scheduler": shipped_scheduler()})
+    ctx = Context.from_settings(cfg)
+    try:
+        await SchedulerWorker(ctx, "test").setup()
+        entries = sched.load_entries(ctx.store)
+        assert [(e.kind, e.at, e.days, e.tz, e.length_s) for e in entries] == [
+            ("daily", "09:00", sched.DAYS[:5], "UTC", cfg.writer.daily_length_s),
+            ("weekly", "18:00", ["sun"], "UTC", cfg.writer.weekly_length_s)]
+        # The operator removes the weekly show; a restart does not bring it back.
+        assert sched.remove_entry(ctx.store, entries[1].id)
+        await SchedulerWorker(ctx, "test").setup()
+        assert [e.kind for e in sched.load_entries(ctx.store)] == ["daily"]
+    finally:
+        ctx.store.close()
+
+
+def test_a_bad_starter_show_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path, scheduler=SchedulerSettings(
+        starter_shows=[StarterShow(kind="daily", at="9 am", days="mon-fri")]))
+    store = Store(cfg.database_path)
+    with pytest.raises(sched.BadSchedule, match=r"scheduler\.starter_shows: bad time '9 am'"):
+        sched.seed_starter_shows(store, cfg)
+    assert sched.load_entries(store) == []
