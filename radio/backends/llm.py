@@ -11,14 +11,18 @@ into a shared cache and checks its size and sha256.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import importlib.metadata
 import importlib.util
+import io
 import json
 import logging
 import os
 import threading
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,15 +94,21 @@ class LlamaCppChat:
         self.name = Path(path).name
         self.n_ctx = settings.n_ctx
         self._lock = threading.Lock()
+        # verbose=False would point fds 1 and 2 at /dev/null while the model loads, and so
+        # swallow every other worker's log lines in a `radio up` (seen). So: verbose=True,
+        # llama.cpp's own log lines through `logging`, its Python prints captured.
+        _route_llama_cpp_logs()
+        printed = io.StringIO()
         try:
-            # verbose=False points fds 1 and 2 at /dev/null during the load: two loads at once
-            # (summarizer and writer in one `radio up`) could leave the process's logs there.
-            with _load_lock:
+            with _load_lock, contextlib.redirect_stderr(printed):
                 self._llama = Llama(model_path=str(path), n_ctx=settings.n_ctx,
                                     n_threads=settings.n_threads,
-                                    n_gpu_layers=settings.n_gpu_layers, verbose=False)
+                                    n_gpu_layers=settings.n_gpu_layers, verbose=True)
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load {path}: {exc}") from exc
+        finally:
+            log.debug("llama-cpp-python while loading: %s", printed.getvalue()[-4000:])
+        self._llama.verbose = False  # no prints at every call
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=False))
@@ -236,6 +246,25 @@ def cache_dir() -> Path:
 
 _assemble_lock = threading.Lock()
 _load_lock = threading.Lock()
+# ggml's levels (1 debug, 2 info, 3 warn, 4 error): its warnings are model quirks and
+# tuning hints, so INFO; the rest is chatter.
+_LLAMA_LEVELS = {3: logging.INFO, 4: logging.ERROR}
+llama_log = logging.getLogger("llama_cpp")
+
+
+@cache  # once; and the cache keeps the callback alive (ctypes holds no reference to it)
+def _route_llama_cpp_logs() -> Any:
+    """llama.cpp's log lines into `logging`, at the levels above."""
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def to_logging(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if line:
+            llama_log.log(_LLAMA_LEVELS.get(level, logging.DEBUG), "%s", line)
+
+    llama_cpp.llama_log_set(to_logging, ctypes.c_void_p(0))
+    return to_logging
 
 
 def default_model_path() -> Path:

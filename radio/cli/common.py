@@ -37,7 +37,7 @@ def context() -> Context:
 def setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    for noisy in ("amqtt", "transitions", "httpx", "urllib3"):
+    for noisy in ("amqtt", "transitions", "httpx", "urllib3", "faiss.loader"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -79,6 +79,39 @@ def test_in_process_llama_cpp_follows_the_schema() -> None:
     assert set(data) == {"animal", "legs"} and 0 <= data["legs"] <= 1000
 
 
+LOAD_WHILE_LOGGING = """
+import os, sys, threading, time
+from radio.backends.llm import default_model_path, load_llm
+from radio.config import LLMSettings
+
+done = threading.Event()
+def tick():  # another worker's log lines, written while the model loads
+    n = 0
+    while not done.is_set():
+        os.write(2, f"tick {n}\\n".encode())
+        n += 1
+        time.sleep(0.002)
+thread = threading.Thread(target=tick)
+thread.start()
+time.sleep(0.05)
+load_llm(LLMSettings(model_path=default_model_path(), n_ctx=2048, n_threads=1))
+done.set()
+thread.join()
+"""
+
+
+def test_loading_the_model_does_not_swallow_other_threads_output() -> None:
+    """llama-cpp-python's verbose=False points fds 1 and 2 at /dev/null during the load;
+    in a `radio up` that silenced every other worker for seconds."""
+    done = subprocess.run([sys.executable, "-c", LOAD_WHILE_LOGGING], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    ticks = [int(line.split()[1]) for line in done.stderr.splitlines()
+             if line.startswith("tick ")]
+    assert len(ticks) > 20 and ticks == list(range(len(ticks))), "lines went missing"
+    assert "llama_model_loader" not in done.stderr  # llama.cpp's chatter stays out
+
+
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LLMError, match="model file not found"):
         load_llm(LLMSettings(model_path=tmp_path / "nope.gguf"))
