@@ -122,14 +122,16 @@ def status(
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in statuses]))
         return
-    table = Table("worker", "instance", "state", "version", "backlog", "handled", "failed",
-                  "last error", "seen")
+    table = Table(caption="radio status --json for every field")
+    for column in ("worker", "instance", "state", "backlog", "done", "failed", "seen"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last error", overflow="fold", min_width=10)
     now = datetime.now(UTC)
     for s in statuses:
         colour = {"online": "green", "stub": "yellow"}.get(s.state, "red")
-        ago = f"{(now - s.updated_at).total_seconds():.0f}s ago"
-        table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", s.version, str(s.backlog),
-                      str(s.handled), str(s.failed), s.last_error or "", ago)
+        seen = f"{(now - s.updated_at).total_seconds():.0f}s ago"
+        table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", str(s.backlog),
+                      str(s.handled), str(s.failed), seen, s.last_error or "")
     console.print(table)
 
 
