@@ -35,7 +35,9 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer  # heavy: ~8 s
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the logs
         if not Path(model_path).exists():
             raise EmbedderError(f"embedding model not found: {model_path}")
         self._model = SentenceTransformer(str(model_path), device="cpu")
