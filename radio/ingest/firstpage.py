@@ -9,7 +9,9 @@ is exact when present.
 
 from __future__ import annotations
 
+import itertools
 import re
+import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +63,9 @@ def read_first_page(path: Path) -> FirstPage:
         page = doc[0]
         lines, stamp_text = _lines(page)
         height = page.rect.height
+    from radio.ingest.pdf_text import clean  # ligatures, LaTeX's spacing accents (Teˇsanovi´c)
+
+    lines = [_Line(clean(line.text), line.size, line.y, line.x) for line in lines]
     info = FirstPage()
     _read_stamp(stamp_text, info)
     title_lines = _title_lines(lines, height)
@@ -68,7 +73,7 @@ def read_first_page(path: Path) -> FirstPage:
     info.title = title if len(title) <= 300 else ""  # a page of body text is no title
     after_title = lines[lines.index(title_lines[-1]) + 1:] if title_lines else lines
     info.authors = _authors(after_title)
-    info.abstract = _abstract(lines)
+    info.abstract = _abstract(lines) or _headless_abstract(after_title)
     return info
 
 
@@ -147,7 +152,7 @@ def _authors(lines: list[_Line]) -> list[str]:
 
 
 def _clean_name(part: str) -> str:
-    return re.sub(r"[*∗†‡§¶#\d]+", "", part).strip(" .")
+    return re.sub(r"[*∗†‡§¶#\d]+|\(\s*\)", "", part).strip(" .")
 
 
 def _looks_like_name(text: str) -> bool:
@@ -171,6 +176,27 @@ def _abstract(lines: list[_Line]) -> str:
     return ""
 
 
+def _headless_abstract(lines: list[_Line]) -> str:
+    """An abstract printed with no heading (REVTeX does that): the last paragraph of 40
+    words or more above the first section heading."""
+    end = next((i for i, line in enumerate(lines) if _ABSTRACT_END.match(line.text)), None)
+    if end is None:
+        return ""
+    above = lines[:end]
+    gaps = [b.y - a.y for a, b in itertools.pairwise(above) if b.y > a.y]
+    blank = 1.4 * statistics.median(gaps) if gaps else 0.0  # well over a line's step
+    paragraphs: list[list[str]] = [[]]
+    for before, line in zip([None, *above], above, strict=False):
+        if before is not None and line.y - before.y > blank:
+            paragraphs.append([])
+        paragraphs[-1].append(line.text)
+    for paragraph in reversed(paragraphs):
+        text = _join_lines(paragraph)
+        if len(text.split()) >= 40:
+            return text
+    return ""
+
+
 def _join_lines(parts: list[str]) -> str:
     text = ""
     for part in (p.strip() for p in parts):
@@ -180,4 +206,4 @@ def _join_lines(parts: list[str]) -> str:
             text = text[:-1] + part  # a word hyphenated across lines
         else:
             text = f"{text} {part}" if text else part
-    return text.replace("ﬁ", "fi").replace("ﬂ", "fl").strip()
+    return text.strip()

@@ -51,3 +51,17 @@ def test_unreadable_files_raise(name: str, reason: str) -> None:
     with pytest.raises(Exception, match=reason):
         read_first_page(CORPUS / name)
 
+
+
+@pytest.mark.parametrize(("name", "author", "starts", "ends"), [
+    # REVTeX: no "Abstract" heading; LaTeX's spacing accents (Teˇsanovi´c) in a name.
+    ("pdf/1111.2011v2.pdf", "Zlatko Tešanović", "Theoretical description of anisotropic",
+     "the theory describing a single node."),
+    # ACM: no heading either, and a superscript that widens one line's step.
+    ("pdf/2203.00130v1.pdf", "LUCY LU WANG", "When seeking information not covered in "
+     "patient-friendly documents", "more confidence to approach these papers."),
+])
+def test_abstract_without_a_heading(name: str, author: str, starts: str, ends: str) -> None:
+    page = read_first_page(CORPUS / name)
+    assert author in page.authors
+    assert page.abstract.startswith(starts) and page.abstract.endswith(ends)
