@@ -130,20 +130,32 @@ async def _gone(obs: Caller, name: str, timeout_s: float = 5.0) -> None:
 
 async def _place_items(obs: Caller, scene: str, items: tuple[str, ...], layout: Layout,
                        inputs: dict[str, str], scale: float, fixed: list[str]) -> None:
-    """Add missing items to a scene and put every one of ours in its place and order."""
+    """Add missing items to a scene and put every one of ours in its place and order.
+
+    Items are enabled and moved only when they need it. OBS's window replays every
+    change on its source list from a queue; when many pile up (a repair just after OBS
+    started and loaded the collection) OBS 29 has been seen to corrupt its heap and abort
+    in that list's move handling, and then there is no OBS to reconnect to.
+    """
     listing = await obs.call("GetSceneItemList", sceneName=scene)
-    present = {i["sourceName"]: i["sceneItemId"] for i in listing["sceneItems"]}
+    present = {i["sourceName"]: i for i in listing["sceneItems"]}
     for index, name in enumerate(items):
-        item_id = present.get(name)
-        if item_id is None:
+        item = present.get(name)
+        if item is None:
             fixed.append(f"{name!r} in {scene!r}")
             item_id = await _add_item(obs, scene, name, layout.sources[name], inputs)
+        else:
+            item_id = item["sceneItemId"]
         await obs.call("SetSceneItemTransform", sceneName=scene, sceneItemId=item_id,
                        sceneItemTransform=_transform(layout.sources[name], scale))
-        await obs.call("SetSceneItemEnabled", sceneName=scene, sceneItemId=item_id,
-                       sceneItemEnabled=True)
-        await obs.call("SetSceneItemIndex", sceneName=scene, sceneItemId=item_id,
-                       sceneItemIndex=index)
+        if item is not None and not item["sceneItemEnabled"]:
+            await obs.call("SetSceneItemEnabled", sceneName=scene, sceneItemId=item_id,
+                           sceneItemEnabled=True)
+        # Indexes shift as items are added and moved: ask, do not trust the first listing.
+        now = await obs.call("GetSceneItemIndex", sceneName=scene, sceneItemId=item_id)
+        if now["sceneItemIndex"] != index:
+            await obs.call("SetSceneItemIndex", sceneName=scene, sceneItemId=item_id,
+                           sceneItemIndex=index)
 
 
 async def _add_item(obs: Caller, scene: str, name: str, source: Source,
