@@ -107,6 +107,7 @@ class ObsWorker(Worker):
         was_connected = self._state["connected"]
         known = self._state.get("error") == reason[:300]
         self._state = {"connected": False, "url": self.settings.obs.url, "error": reason[:300]}
+        self.last_error = f"OBS: {reason}"[:300]  # `radio status` shows why there is no picture
         if was_connected:
             self.reconnects += 1
             self.log.warning("lost OBS: %s; reconnecting", reason)
@@ -117,6 +118,7 @@ class ObsWorker(Worker):
     async def _session(self, obs: ObsClient, version: dict[str, Any]) -> None:
         self.log.info("connected to OBS %s (websocket %s) at %r", version.get("obsVersion"),
                       version.get("obsWebSocketVersion"), obs)
+        self.last_error = None
         await self._use_collection(obs)
         fixed = await scenes.build(obs, self.layout)
         if fixed:

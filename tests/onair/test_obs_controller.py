@@ -102,6 +102,7 @@ async def test_without_obs_the_worker_waits_and_remembers_commands(
                                     where=lambda s: s.detail.get("stream_wanted") is True)
         assert status.state == "online" and status.detail["connected"] is False
         assert "cannot connect to OBS" in status.detail["error"]
+        assert "cannot connect to OBS" in (status.last_error or "")  # `radio status` says why
         shown = await asyncio.to_thread(CliRunner().invoke, app, ["stream", "status", "--json"])
         assert json.loads(shown.output)["t"]["connected"] is False
 
