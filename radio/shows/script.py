@@ -77,7 +77,9 @@ class Segment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slot: Slot
     lines: list[Line]
-    source: Literal["llm", "extractive", "template"]
+    # llm; summary or abstract: the fallback from the paper's stored summary or its cleaned
+    # abstract; template: the show's own words; extractive: older scripts' paper sentences.
+    source: Literal["llm", "summary", "abstract", "template", "extractive"]
     attempts: int = 0
     problems: list[str] = Field(default_factory=list, description="Checks failed on the way.")
     grounding_rate: float = 1.0

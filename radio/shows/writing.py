@@ -4,9 +4,10 @@ For each slot of the rundown the writer plans the lines (who speaks, in what rol
 words), renders the slot's prompt template with the paper's summary and retrieved passages
 as delimited data, and asks the LLM for JSON whose schema fixes the number of lines, each
 line's speaker and its length in characters. The result must pass `checks`; a failing
-segment is written again (told what went wrong) up to `writer.max_regenerations` times,
-then replaced by an extractive segment from the paper's own words, so a show always
-completes, also when the LLM is down.
+segment is written again (told which names it made up) up to `writer.max_regenerations`
+times, then composed without the LLM (radio.shows.fallback: from the paper's stored
+summary or its cleaned abstract, phrased by templates), so a show always completes, also
+when the LLM is down.
 """
 
 from __future__ import annotations
@@ -15,19 +16,18 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import partial
 from pathlib import Path
 
-import jinja2
 import jsonschema
 
 from radio.artifacts import DataRoot
 from radio.backends.llm import LLM, LLMError
 from radio.config import Host, Settings
 from radio.messages import ShowRequested
-from radio.shows import extractive
+from radio.shows import fallback
 from radio.shows.checks import (
     SegmentCheck,
     check_segment,
@@ -38,17 +38,20 @@ from radio.shows.checks import (
 )
 from radio.shows.programme import Paper, Ranker, plan_show
 from radio.shows.script import Line, Rundown, Script, Segment, Slot, count_words
+from radio.shows.templates import line_keys, render
 from radio.store import Store
 from radio.understanding.chunks import Chunk, make_chunks
 from radio.understanding.grounding import Source
-from radio.understanding.prompts import PROMPTS_DIR, as_data
+from radio.understanding.prompts import PROMPTS_DIR
 
 log = logging.getLogger(__name__)
 
 CHARS_PER_WORD = 6.2  # measured on the default model's lines, spaces included
 # The schema's bounds on a line's characters around its target. Small models write up to
-# the upper bound, so it sits just above the target; short lines get room to finish.
-LINE_SLACK = (0.6, 0.95)
+# the upper bound, so it sits just above the target; short lines get room to finish. The
+# lower bound keeps a small model, which is told no word counts, from stopping after a
+# phrase: with both, a segment's length stays inside its tolerance.
+LINE_SLACK = (0.8, 1.05)
 LINE_EXTRA_CHARS = 20
 SHORT_LINE_WORDS, SHORT_LINE_SLACK = 22, 1.4
 # What a line may contain: plain spoken English. Excluding markup, quotes, newlines and other
@@ -80,13 +83,14 @@ def finish_sentence(text: str, *, cut: bool = False) -> str:
     """A line cut by its length bound ends at its last full sentence, if it has one.
 
     The grammar ends every line on . ! or ?, so a line that reached its bound (`cut`) may
-    end on a forced stop in mid-sentence: then its last sentence is dropped, or, when
-    nothing would be left, the stop is removed and the checks see a fragment.
+    end on a forced stop in mid-sentence: then its last sentence is dropped (the segment's
+    length check says whether enough is left), or, when nothing would be left, the stop is
+    removed and the checks see a fragment.
     """
     text = text.rstrip(" ,;:-(&+/")
     if cut:
         end = max(text[:-1].rfind(". "), text[:-1].rfind("! "), text[:-1].rfind("? "))
-        return text[:end + 1] if end >= 0.4 * len(text) else text.rstrip(".!?")
+        return text[:end + 1] if end > 0 else text.rstrip(".!?")
     if not text or text[-1] in ".!?)'":
         return text
     end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
@@ -111,18 +115,36 @@ def fixes(problems: list[str], words: int, budget: float) -> dict:
             "markup": any("URL or markup" in p or "not in English" in p for p in problems),
             "fragment": any("fragment" in p for p in problems),
             "authors": any("as the paper's authors" in p for p in problems),
-            "echo": any("repeats the instructions" in p for p in problems)}
+            "echo": any("repeats the instructions" in p for p in problems),
+            "mention": any("does not name" in p for p in problems)}
 
 
-def instructions_only(prompt: str, context: dict) -> str:
-    """The prompt without its data and names, for checking that lines do not echo it."""
-    text = re.sub(r"<(paper|show)>.*?</\1>", " ", prompt, flags=re.S)
-    names = [v for v in context.values() if isinstance(v, str)]
+def instructions_only(prompt: str) -> str:
+    """The prompt without its data, for checking that lines do not echo it."""
+    return re.sub(r"<(paper|show)>.*?</\1>", " ", prompt, flags=re.S)
+
+
+def prompt_names(context: dict, hosts: list[str], station: str) -> list[str]:
+    """What the prompt names (titles, date, hosts): a line may say these."""
+    names = [v for v in context.values() if isinstance(v, str)] + [*hosts, station]
     paper = context.get("paper")
     names += [paper.title] if paper is not None else []
-    for name in sorted(filter(None, names), key=len, reverse=True):
-        text = text.replace(name, " ")
-    return text
+    names += [i for i in context.get("rundown", []) if isinstance(i, str)]
+    return [n for n in names if n]
+
+
+@dataclass
+class Prompt:
+    """What the model is asked: two messages, and the keys its JSON reply fills."""
+
+    system: str
+    user: str
+    keys: list[str]
+
+    @property
+    def instructions(self) -> str:
+        """All the model reads except the data: what a line must not say back."""
+        return instructions_only(f"{self.system}\n{self.user}\n" + "\n".join(self.keys))
 
 
 @dataclass
@@ -141,27 +163,7 @@ class Material:
     source: Source
     allowed: list[str]
     abstract: str = ""
-    sentences: list[str] = field(default_factory=list)  # for the extractive fallback
     instructions: str = ""  # the last prompt without its data
-
-
-# --- templates -----------------------------------------------------------------------------
-
-
-@cache
-def _environment(extra_dir: str | None) -> jinja2.Environment:
-    dirs = [extra_dir, str(PROMPTS_DIR)] if extra_dir else [str(PROMPTS_DIR)]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs),
-                             undefined=jinja2.StrictUndefined, autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["data"] = as_data
-    return env
-
-
-def render(settings: Settings, template: str, **context: object) -> str:
-    extra = settings.writer.prompts_dir
-    return _environment(str(extra) if extra else None).get_template(template) \
-        .render(**context).strip()
 
 
 # --- line plans and schemas ----------------------------------------------------------------
@@ -244,24 +246,28 @@ def line_bounds(words: int, role: str = "") -> tuple[int, int]:
     return int(target * LINE_SLACK[0]), int(target * slack + LINE_EXTRA_CHARS)
 
 
-def segment_schema(plan: list[LinePlan]) -> dict:
-    """JSON schema that fixes the lines: their number, speakers and length in characters."""
-    items = []
-    for line in plan:
+def line_key(n: int, line: LinePlan, keys: dict[str, str]) -> str:
+    """The key line n is written under: its number, speaker and what it does."""
+    speaker = re.sub(r"[^a-z0-9]+", "_", line.speaker.lower()).strip("_")
+    size = "one_sentence" if line.words <= 15 else "two_sentences" if line.words <= 32 \
+        else "three_sentences"  # a small model keeps to sentences better than to words
+    return f"{n}_{speaker}_{keys.get(line.role, line.role)}_in_{size}"
+
+
+def segment_schema(plan: list[LinePlan], keys: dict[str, str]) -> dict:
+    """JSON schema that fixes the lines: one key per line, in order, its length in characters.
+
+    Each key names the speaker and what the line does (prompts/line_keys.json): the model
+    reads it as it writes the line, and there is no instruction sentence it could copy.
+    """
+    properties = {}
+    for n, line in enumerate(plan, start=1):
         low, high = line_bounds(line.words, line.role)
-        items.append({
-            "type": "object",
-            "properties": {
-                "speaker": {"const": line.speaker},
-                "text": {"type": "string",
-                         "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}[.!?]$"},
-            },
-            "required": ["speaker", "text"], "additionalProperties": False,
-        })
-    return {"type": "object",
-            "properties": {"lines": {"type": "array", "prefixItems": items, "items": False,
-                                     "minItems": len(items), "maxItems": len(items)}},
-            "required": ["lines"], "additionalProperties": False}
+        end = "[?]" if "ask" in line.role else "[.!?]"  # a question is asked as one
+        properties[line_key(n, line, keys)] = {
+            "type": "string", "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}{end}$"}
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
 
 
 # --- material: what each slot is written from ----------------------------------------------
@@ -309,8 +315,12 @@ def retrieve(text: str, sections: dict | None, query: str, abstract: str = "",
     return sorted(best, key=lambda c: c.index)
 
 
-def sentences_of(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s.strip()]
+def spoken_passages(passages: list[Chunk]) -> list[Chunk]:
+    """Passages as the model should read them: captions, citation debris and formulas
+    dropped, "we" turned into "the authors", so the lines need not repair them."""
+    out = [Chunk(index=c.index, text=" ".join(fallback.speakable(c.text)), section=c.section,
+                 kind=c.kind) for c in passages]
+    return [c for c in out if c.text]
 
 
 def summary_text(summary: dict | None) -> str:
@@ -323,7 +333,7 @@ def summary_text(summary: dict | None) -> str:
 
 
 class ShowWriter:
-    """Writes one requested show into a Script; the LLM may be None (extractive only)."""
+    """Writes one requested show into a Script; the LLM may be None (fallback only)."""
 
     def __init__(self, settings: Settings, store: Store, data: DataRoot, llm: LLM | None,
                  ranker: Ranker | None = None) -> None:
@@ -375,7 +385,9 @@ class ShowWriter:
         spec = SegmentCheck(
             hosts=self.names, budget_words=sum(p.words for p in plan),
             tolerance=self.settings.writer.segment_tolerance, source=material.source,
-            allowed=material.allowed, abstract=material.abstract, seen=seen)
+            allowed=material.allowed, abstract=material.abstract, seen=seen,
+            names=prompt_names(material.context, self.names, self.station),
+            mention=[material.context["next"]] if slot.kind == "transition" else [])
         problems: list[str] = []
         drafts: list[float] = []
         avoid: dict = {}
@@ -402,6 +414,7 @@ class ShowWriter:
             problems += [f"attempt {attempts}: {p}" for p in found]
             log.info("%s %r attempt %d failed: %s", slot.kind, slot.title[:40], attempts,
                      "; ".join(found))
+            log.debug("rejected draft: %s", json.dumps([line.text for line in lines]))
             avoid = fixes(found, sum(count_words(line.text) for line in lines),
                           spec.budget_words)
         lines, source = self.fallback(slot, plan, material, paper, spec)
@@ -417,38 +430,50 @@ class ShowWriter:
     def generate(self, slot: Slot, plan: list[LinePlan], material: Material,
                  avoid: dict, paper: Paper | None) -> list[Line]:
         assert self.llm is not None
-        system = render(self.settings, "show_system.j2", station=self.station, hosts=self.hosts)
-        user = render(self.settings, TEMPLATES[slot.kind], lines=plan, avoid=avoid,
-                      **material.context)
         chars = sum(line_bounds(p.words, p.role)[1] for p in plan)
         sampling = self.settings.llm.dialogue.model_copy(
             update={"max_tokens": int(chars / 3 + 20 * len(plan) + 40)})
-        schema = segment_schema(plan)
-        reply = self.llm.chat([{"role": "system", "content": system},
-                               {"role": "user", "content": user}],
+        prompt = self.prompt(slot, plan, material, avoid)
+        schema = segment_schema(plan, line_keys(self.settings))
+        reply = self.llm.chat([{"role": "system", "content": prompt.system},
+                               {"role": "user", "content": prompt.user}],
                               sampling=sampling, schema=schema)
         try:
             data = json.loads(reply, strict=False)
             jsonschema.validate(data, schema)
         except (ValueError, jsonschema.ValidationError) as exc:
             raise BadOutput(f"reply does not fit the schema: {str(exc)[:200]}") from exc
-        material.instructions = instructions_only(f"{system}\n{user}", material.context)
-        return [Line(speaker=str(item.get("speaker", "")),
-                     text=finish_sentence(clean_text(str(item.get("text", "")), self.names),
-                                          cut=len(str(item.get("text", ""))) >= bound),
+        material.instructions = prompt.instructions
+        return [Line(speaker=p.speaker,
+                     text=finish_sentence(clean_text(data[key], self.names),
+                                          cut=len(data[key]) > line_bounds(p.words, p.role)[1]),
                      paper_id=paper.arxiv_id if paper else None,
                      section=SECTION_OF_ROLE.get(p.role))
-                for p, item, bound in zip(plan, data["lines"],
-                                          [line_bounds(p.words, p.role)[1] + 1 for p in plan],
-                                          strict=False)]
+                for p, key in zip(plan, prompt.keys, strict=True)]
+
+    def prompt(self, slot: Slot, plan: list[LinePlan], material: Material,
+               avoid: dict) -> Prompt:
+        """The messages that ask for a slot's lines, and the keys the lines go under."""
+        keys = line_keys(self.settings)
+        names = [line_key(n, p, keys) for n, p in enumerate(plan, start=1)]
+        system = render(self.settings, "show_system.j2", station=self.station, hosts=self.hosts)
+        user = render(self.settings, TEMPLATES[slot.kind], lines=plan, avoid=avoid,
+                      keys=names, **material.context)
+        return Prompt(system, user, names)
 
     def fallback(self, slot: Slot, plan: list[LinePlan], material: Material,
                  paper: Paper | None, spec: SegmentCheck) -> tuple[list[Line], str]:
-        if paper is not None or (slot.kind == "theme" and material.sentences):
-            return extractive.paper_lines(slot, plan, material.sentences, paper,
-                                          spec.budget_words, spec.tolerance, spec.seen), \
-                "extractive"
-        return extractive.template_lines(slot, plan, material.context, self.station), "template"
+        """The segment without the LLM: from the paper's summary (or cleaned abstract) for
+        paper slots, from templates for the rest."""
+        say = partial(render, self.settings)
+        if paper is not None:
+            return fallback.paper_lines(slot, plan, paper, say, spec.budget_words,
+                                        spec.tolerance, spec.seen)
+        if slot.kind == "theme":
+            origins = {item["origin"] for item in material.context["papers"]}
+            return fallback.theme_lines(slot, plan, material.context, say, spec.seen), \
+                "summary" if origins == {"summary"} else "abstract"
+        return fallback.show_lines(slot, plan, material.context, say, spec.seen), "template"
 
     # --- material ------------------------------------------------------------------------
 
@@ -469,34 +494,31 @@ class ShowWriter:
             aspect = slot.focus or "method results evaluation accuracy"
             query = f"{aspect} {summary_text(summary) or paper.abstract}"
             text, sections = paper_text(self.store, self.data, paper.arxiv_id)
-            passages = retrieve(text, sections, query, paper.abstract)
+            passages = spoken_passages(retrieve(text, sections, query, paper.abstract))
         context = {"paper": paper, "summary": summary, "passages": passages,
+                   "abstract": " ".join(fallback.speakable(paper.abstract)) or paper.abstract,
                    "focus": slot.focus, "previous": previous if slot.part > 1 else None,
                    "earlier": paper.earlier}
         earlier = summary_text(paper.earlier)
         source = "\n".join([paper.title, ", ".join(paper.authors), paper.abstract,
                             summary_text(summary), earlier, f"version {paper.version}",
                             paper.arxiv_id, *(p.text for p in passages)])
-        pool = sentences_of(summary_text(summary)) + sentences_of(paper.abstract)
-        for chunk in passages:
-            pool += sentences_of(chunk.text)
         return Material(context=context, source=Source(source), allowed=allowed,
-                        abstract=paper.abstract, sentences=pool)
+                        abstract=paper.abstract)
 
     def _theme_material(self, slot: Slot, papers: dict[str, Paper],
                         allowed: list[str]) -> Material:
         members = [papers[a] for a in slot.paper_ids if a in papers]
-        items = [{"title": p.title, "summary": (p.summary or {}).get("short") or p.abstract}
-                 for p in members]
+        items = [{"title": p.title, "summary": (p.summary or {}).get("short") or p.abstract,
+                  "origin": "summary" if p.summary else "abstract"} for p in members]
         ids = set(slot.paper_ids)
         links = [{"a": p.title, "b": papers[r].title} for p in members for r in p.related
                  if r in ids and p.arxiv_id < r]
         context = {"theme": slot.focus or slot.title, "papers": items, "links": links}
         source = "\n".join([slot.focus or "", *(f"{i['title']}\n{i['summary']}" for i in items),
                             str(len(items))])
-        pool = [s for i in items for s in [f"{i['title']}.", *sentences_of(i["summary"])[:2]]]
         return Material(context=context, source=Source(source), allowed=allowed,
-                        abstract=" ".join(p.abstract for p in members), sentences=pool)
+                        abstract=" ".join(p.abstract for p in members))
 
     def _show_material(self, slot: Slot, rundown: Rundown, papers: dict[str, Paper],
                        allowed: list[str]) -> Material:

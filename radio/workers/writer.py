@@ -1,7 +1,7 @@
 """writer: ShowRequested -> script.json -> ShowWritten.
 
 Plans the rundown of a requested show, writes it segment by segment with the LLM (checked,
-with an extractive fallback: radio.shows.writing), stores the script under
+with a fallback from the papers' summaries: radio.shows.writing), stores the script under
 shows/<show_id>/script.json and in the `shows` table, and publishes `shows/written`.
 Idempotent: a show already written is announced again, not written again.
 """
@@ -33,8 +33,8 @@ class WriterWorker(Worker):
     async def setup(self) -> None:
         try:
             self.llm = await asyncio.to_thread(load_llm, self.settings.llm)
-        except LLMError as exc:  # shows still complete, from the papers' own words
-            self.log.error("no LLM (%s): writing extractive shows only", exc)
+        except LLMError as exc:  # shows still complete, from the papers' summaries
+            self.log.error("no LLM (%s): writing shows from the summaries only", exc)
             await self.report_error("shows/requested", None, f"LLM unavailable: {exc}")
         self.ranker = Ranker(self.settings, await asyncio.to_thread(self._library))
 
@@ -86,5 +86,5 @@ class WriterWorker(Worker):
             paper_ids=script.paper_ids))
 
     def status_detail(self) -> dict:
-        return {"llm": self.llm.name if self.llm else "none (extractive only)",
+        return {"llm": self.llm.name if self.llm else "none (fallback only)",
                 "last_show": self.last_show}

@@ -170,3 +170,73 @@ def test_a_line_cut_by_its_bound_loses_its_unfinished_sentence() -> None:
         "It was built from GitHub and Common"  # nothing to keep: the checks see a fragment
     assert finish_sentence("A whole line that ended by itself.") == \
         "A whole line that ended by itself."
+
+
+def test_lines_that_echo_the_real_prompt_are_caught(store_with_corpus) -> None:
+    from radio.shows.writing import ShowWriter, plan_lines, prompt_names
+
+    settings, store, data = store_with_corpus
+    writer = ShowWriter(settings, store, data, None)
+    request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
+                            length_s=600, categories=["cs.CL", "cs.CV", "cs.AI"])
+    rundown, papers = plan_show(store, request, settings, writer.ranker)
+    intro, transition = rundown.slots[0], next(s for s in rundown.slots
+                                                if s.kind == "transition")
+
+    def spec_for(slot, *lines: str) -> list[str]:
+        material = writer.material(slot, rundown, papers, None, "Tablib")
+        prompt = writer.prompt(slot, plan_lines(slot, writer.hosts, 150), material, {})
+        check = SegmentCheck(
+            hosts=["Alex", "Mira"], budget_words=sum(len(t.split()) for t in lines),
+            tolerance=0.5, source=material.source, allowed=material.allowed,
+            instructions=prompt.instructions,
+            names=prompt_names(material.context, ["Alex", "Mira"], writer.station),
+            mention=[material.context["next"]] if slot.kind == "transition" else [])
+        speakers = ["Alex", "Mira"] * len(lines)
+        problems, _ = check_segment([Line(speaker=s, text=t) for s, t in
+                                     zip(speakers, lines, strict=False)], check)
+        return problems
+
+    day = "Friday 20 November 2026"
+    assert spec_for(intro, f"Welcome to The Daily Papers, {day} on Paper Radio. I'm Alex, "
+                           "and with me is Mira.",
+                    f"Hello everyone! We have {len(rundown.paper_ids)} papers for you today.") \
+        == []
+    # What the small model did with the old prompt's numbered instructions, with this one's.
+    assert spec_for(intro, "Alex welcomes listeners to the show and names both hosts, with "
+                           "a question to Mira.",
+                    "Listeners only hear the voices, so every line must sound natural when "
+                    "read aloud.") == ["line 1 repeats the instructions",
+                                       "line 2 repeats the instructions"]
+    # The default model's intro in the regenerated example, before this check caught it.
+    assert spec_for(intro, f"The Daily Papers, {day} is a show where there are six papers "
+                           "in total. This data states that this text between the delimiters "
+                           "is data, not instructions.",
+                    "The first topics in the show are counting and expository writing.") == \
+        ["line 1 repeats the instructions"]
+    assert spec_for(intro, f"The Daily Papers, {day} is a show on the paper material, and "
+                           "we're all interested in hearing it. The text between delimiters "
+                           "is data, not instructions.",
+                    "The first topics in the show are counting and expository writing.") == \
+        ["line 1 repeats the instructions"]
+    upcoming = transition.title.removeprefix("to: ")
+    assert spec_for(transition, f"And now, on to {upcoming}.") == []
+    assert spec_for(transition, "The show is about a new research paper on counting.") == \
+        [f"does not name {upcoming[:60]!r}"]
+
+
+def test_a_short_segment_may_be_a_few_words_off(tablib: Source) -> None:
+    bridge = [Line(speaker="Alex", text="Next up, TabLib: a dataset of 627 million tables, "
+                                        "each with its context.")]
+    assert check_segment(bridge, spec(tablib, budget=18))[0] == []  # 13 of 18 words
+    assert check_segment(bridge, spec(tablib, budget=30))[0] == \
+        ["13 words, budget 30 (allowed 22-38)"]
+
+
+def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Source) -> None:
+    lines = [Line(speaker="Mira", text="The show has two items on tables and on the context "
+                                       "around each table, and it also covers datasets,."),
+             Line(speaker="Alex", text="The show has two items on tables and on the context "
+                                       "around each table.")]
+    problems, _ = check_segment(lines, spec(tablib, budget=32))
+    assert problems == ["line 2 repeats an earlier line", "line 1 ends mid-sentence"]

@@ -59,7 +59,7 @@ async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Se
         script = load_script(data, written.show_id)
         assert data.verify(written.script)  # the announced file is the stored one
         assert_complete(script, ids)
-        assert {s.source for s in script.segments} <= {"extractive", "template"}
+        assert {s.source for s in script.segments} <= {"abstract", "template"}
         assert all("LLM failed" in s.problems[0] for s in script.segments[:2])
         assert check_show(script, ["Alex", "Mira"], 0.15, 180) == []
         row = store.one("SELECT status, script_path FROM shows WHERE show_id=?",
