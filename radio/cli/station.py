@@ -9,6 +9,7 @@ import signal
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from radio import workers
@@ -101,7 +102,8 @@ async def _supervise(cls: type[Worker], ctx: Context, instance: str | None) -> N
             await cls(ctx, instance).run()
         except Exception as exc:
             log.exception("%s crashed", cls.name)
-            console.print(f"[red]{cls.name} failed:[/] {exc!r}; restarting in {delay:.0f} s")
+            console.print(f"[red]{cls.name} failed:[/] {escape(repr(exc))}; "
+                          f"restarting in {delay:.0f} s")
         if loop.time() - started > RESTART_MAX_S:  # it ran a good while: a fresh failure
             delay = RESTART_MIN_S
         await asyncio.sleep(delay)
