@@ -10,27 +10,15 @@ import json
 from functools import cache
 from pathlib import Path
 
-import jinja2
-
 from radio.config import Settings
-from radio.understanding.prompts import PROMPTS_DIR, as_data
+from radio.understanding.prompts import PROMPTS_DIR, environment
 
 LINE_KEYS = "line_keys.json"
 
 
-@cache
-def _environment(extra_dir: str | None) -> jinja2.Environment:
-    dirs = [extra_dir, str(PROMPTS_DIR)] if extra_dir else [str(PROMPTS_DIR)]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs),
-                             undefined=jinja2.StrictUndefined, autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["data"] = as_data
-    return env
-
-
 def render(settings: Settings, template: str, **context: object) -> str:
     extra = settings.writer.prompts_dir
-    return _environment(str(extra) if extra else None).get_template(template) \
+    return environment(str(extra) if extra else None).get_template(template) \
         .render(**context).strip()
 
 

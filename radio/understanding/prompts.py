@@ -23,8 +23,10 @@ def as_data(text: object) -> str:
 
 
 @cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PROMPTS_DIR),
+def environment(extra_dir: str | None = None) -> jinja2.Environment:
+    """The prompts' environment; templates in `extra_dir` (an operator's) are found first."""
+    dirs = [extra_dir, str(PROMPTS_DIR)] if extra_dir else [str(PROMPTS_DIR)]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs),
                              undefined=jinja2.StrictUndefined, autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["data"] = as_data
