@@ -19,7 +19,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from radio.config import PlayoutSettings
-from radio.playout.outputs import PcmOutput, _pcm_input
+from radio.playout.outputs import PcmOutput, mp3_to_stdout
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,7 @@ class HttpStreamOutput(PcmOutput):
         return f"http://{self.host}:{self.port}{MOUNT}"
 
     def command(self) -> list[str]:
-        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-                *_pcm_input(self.rate),
-                "-c:a", "libmp3lame", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
-                "-f", "mp3", "pipe:1"]
+        return mp3_to_stdout(self.cfg)
 
     # --- life ------------------------------------------------------------------------------
 

@@ -231,6 +231,14 @@ def _status_line(sock: socket.socket) -> str:
     return head.split(b"\r\n", 1)[0].decode("latin-1")
 
 
+def mp3_to_stdout(cfg: PlayoutSettings) -> list[str]:
+    """ffmpeg encoding the fed PCM to mp3 on its stdout (for a reader in this process)."""
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+            *_pcm_input(cfg.sample_rate),
+            "-c:a", "libmp3lame", "-b:a", cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
+            "-f", "mp3", "pipe:1"]
+
+
 def _pcm_input(rate: int) -> list[str]:
     return ["-thread_queue_size", "1024", "-f", "s16le", "-ar", str(rate), "-ac", "1",
             "-i", "pipe:0"]
@@ -260,10 +268,7 @@ class IcecastOutput(PcmOutput):
         self.title: str | None = None
 
     def command(self) -> list[str]:
-        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-                *_pcm_input(self.rate),
-                "-c:a", "libmp3lame", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
-                "-f", "mp3", "pipe:1"]
+        return mp3_to_stdout(self.cfg)
 
     def after_start(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
