@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from pathlib import Path
 
 import jsonschema
 
@@ -42,7 +41,6 @@ from radio.shows.templates import line_keys, render
 from radio.store import Store
 from radio.understanding.chunks import Chunk, make_chunks
 from radio.understanding.grounding import Source
-from radio.understanding.prompts import PROMPTS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -539,7 +537,3 @@ class ShowWriter:
 def write_show(settings: Settings, store: Store, data: DataRoot, llm: LLM | None,
                request: ShowRequested, ranker: Ranker | None = None) -> Script:
     return ShowWriter(settings, store, data, llm, ranker).write(request)
-
-
-def prompts_dir(settings: Settings) -> Path:
-    return settings.writer.prompts_dir or PROMPTS_DIR
