@@ -1,0 +1,230 @@
+"""A station for the web tests: corpus papers in the store, an episode, a schedule, the
+embedded broker, a stand-in for the playout's listener stream, and the real web server,
+all on one event loop in a background thread (so selenium tests can stay synchronous)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from aiohttp import web as aioweb
+
+from radio import web
+from radio.artifacts import parse_arxiv_id
+from radio.broker import EmbeddedBroker
+from radio.bus import publish_once
+from radio.config import BusSettings, PlayoutSettings, Settings
+from radio.messages import Message
+from radio.shows import schedule as sched
+from radio.store import now_iso
+from radio.worker import Context
+from tests.support.ports import free_port, wait_listening
+
+CORPUS_FEED = Path("api/cat_csLG_OR_csAI_max20_2026-04-30.xml")
+SHOW_ID = "daily-2026-04-30"
+TOKEN = "operator-secret-token-for-tests"
+XSS_SCRIPT_ID = "2604.99001"
+XSS_IMG_ID = "2604.99002"
+XSS_SCRIPT_TITLE = "<script>window.__xss = 'script'</script>Attention Is <b>All</b> You Need"
+XSS_IMG_TITLE = '"><img src=x onerror="window.__xss = \'img\'">Tricky title'
+CHAPTER_START = 12.0
+
+
+@dataclass
+class Paper:
+    arxiv_id: str
+    title: str
+    authors: list[str]
+    abstract: str
+
+
+@dataclass
+class Station:
+    settings: Settings
+    ctx: Context
+    base_url: str
+    papers: list[Paper]
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def publish(self, message: Message, *, retain: bool = True) -> None:
+        self.call(publish_once(self.settings, message.TOPIC, message.to_json(), retain=retain))
+
+
+def corpus_papers(corpus: Path) -> list[Paper]:
+    parsed = feedparser.parse(str(corpus / CORPUS_FEED))
+    papers = []
+    for entry in parsed.entries:
+        arxiv_id, _ = parse_arxiv_id(entry.id)
+        papers.append(Paper(arxiv_id, " ".join(entry.title.split()),
+                            [a.name for a in entry.get("authors", [])],
+                            " ".join(entry.summary.split())))
+    return papers
+
+
+def fill_store(ctx: Context, papers: list[Paper]) -> None:
+    """Papers (two with markup in every field), summaries, stages, a show that aired."""
+    store = ctx.store
+    rows = [*papers,
+            Paper(XSS_SCRIPT_ID, XSS_SCRIPT_TITLE, ["<script>alert(1)</script> Mallory"],
+                  "An abstract with <script>window.__xss='abstract'</script> in it."),
+            Paper(XSS_IMG_ID, XSS_IMG_TITLE, ['"><img src=x onerror=alert(2)>'],
+                  "Another <img src=x onerror=\"window.__xss='abs'\"> abstract.")]
+    with store.tx() as db:
+        for n, p in enumerate(rows):
+            db.execute(
+                "INSERT INTO papers (arxiv_id, latest_version, title, authors, abstract, "
+                "categories, primary_category, published, licence_url, source, created_at) "
+                "VALUES (?, 1, ?, ?, ?, ?, 'cs.LG', ?, ?, 'api', ?)",
+                (p.arxiv_id, p.title, json.dumps(p.authors), p.abstract,
+                 json.dumps(["cs.LG"]), f"2026-04-{10 + n % 20:02d}T00:00:00Z",
+                 "http://arxiv.org/licenses/nonexclusive-distrib/1.0/", now_iso()))
+            hook = ("<img src=x onerror=\"window.__xss='hook'\"> hook" if p.arxiv_id ==
+                    XSS_IMG_ID else f"One line about {p.title[:40]}")
+            db.execute("INSERT INTO summaries (arxiv_id, version, data, grounding_rate, model, "
+                       "created_at) VALUES (?, 1, ?, 1.0, 'test', ?)",
+                       (p.arxiv_id, json.dumps({"summary": {"hook": hook, "short": p.abstract[:200],
+                                                            "key_points": []}}), now_iso()))
+            for stage in ("fetch", "pdf", "summary"):
+                db.execute("INSERT INTO stages (arxiv_id, version, stage, status, detail, "
+                           "updated_at) VALUES (?, 1, ?, 'done', '', ?)",
+                           (p.arxiv_id, stage, now_iso()))
+        db.execute("INSERT INTO stages (arxiv_id, version, stage, status, detail, updated_at) "
+                   "VALUES (?, 1, 'embed', 'failed', 'index <b>busy</b>', ?)",
+                   (papers[3].arxiv_id, now_iso()))
+        db.execute("INSERT INTO shows (show_id, kind, date, title, status, request, created_at, "
+                   "updated_at) VALUES (?, 'daily', '2026-04-30', 'Daily papers, 30 April 2026',"
+                   " 'recorded', '{}', ?, ?)", (SHOW_ID, now_iso(), now_iso()))
+        for n, p in enumerate(papers[:3]):
+            db.execute("INSERT INTO show_papers (show_id, arxiv_id, version, mode) VALUES "
+                       "(?, ?, 1, 'discussion')", (SHOW_ID, p.arxiv_id))
+            db.execute("INSERT INTO segments (show_id, seq, speaker, text, paper_id, aired_at) "
+                       "VALUES (?, ?, 'Mira', ?, ?, ?)",
+                       (SHOW_ID, n, f"About {p.title}", p.arxiv_id,
+                        now_iso() if n == 0 else None))
+    sched.add_entry(store, "daily", "09:00", sched.DAYS, "Europe/Helsinki", [], 1800)
+    sched.add_entry(store, "weekly", "18:00", ["sun"], "UTC", [], 2700)
+
+
+def make_mp3(target: Path, seconds: float, tone: int = 440) -> Path:
+    """A plain mp3 (no ID3 or Xing header, so copies can follow one another in a stream)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency={tone}:duration={seconds}", "-ac", "1", "-ar", "44100",
+                    "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0",
+                    "-id3v2_version", "0", str(target)], check=True)
+    return target
+
+
+def add_episode(ctx: Context, papers: list[Paper]) -> None:
+    episodes = ctx.data.episodes_dir
+    mp3 = make_mp3(episodes / f"{SHOW_ID}.mp3", 30)
+    (episodes / f"{SHOW_ID}.vtt").write_text(
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:05.000\n<v Alex>Welcome to Paper Radio.</v>\n\n"
+        f"2\n00:00:{CHAPTER_START:06.3f} --> 00:00:20.000\n<v Mira>Next up: "
+        f"{papers[1].title.replace('&', '&amp;').replace('<', '&lt;')}.</v>\n\n")
+    chapters = [{"startTime": 0.0, "endTime": CHAPTER_START, "title": papers[0].title,
+                 "url": f"https://arxiv.org/abs/{papers[0].arxiv_id}"},
+                {"startTime": CHAPTER_START, "endTime": 30.0, "title": papers[1].title,
+                 "url": f"https://arxiv.org/abs/{papers[1].arxiv_id}"}]
+    (episodes / f"{SHOW_ID}.chapters.json").write_text(
+        json.dumps({"version": "1.2.0", "chapters": chapters}))
+    ctx.store.execute(
+        "INSERT INTO episodes (show_id, title, mp3_path, transcript_path, chapters_path, "
+        "duration_s, bytes, loudness_lufs, published_at) VALUES (?, ?, ?, ?, ?, 30, ?, -16, ?)",
+        (SHOW_ID, "Daily papers, 30 April 2026", f"episodes/{SHOW_ID}.mp3",
+         f"episodes/{SHOW_ID}.vtt", f"episodes/{SHOW_ID}.chapters.json", mp3.stat().st_size,
+         now_iso()))
+
+
+async def fake_listener_stream(bind: str, mp3: Path) -> aioweb.AppRunner:
+    """Stands in for the playout's /radio.mp3: the same mp3 over and over, a little faster
+    than real time (64 kbit/s is 8 KB/s; this sends 16 KB/s)."""
+    data = mp3.read_bytes()
+
+    async def radio(request: aioweb.Request) -> aioweb.StreamResponse:
+        response = aioweb.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+            while True:
+                for start in range(0, len(data), 4096):
+                    await response.write(data[start:start + 4096])
+                    await asyncio.sleep(0.25)
+        return response
+
+    app = aioweb.Application()
+    app.router.add_get("/radio.mp3", radio)
+    runner = aioweb.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    host, port = web.parse_bind(bind)
+    await aioweb.TCPSite(runner, host, port).start()
+    return runner
+
+
+def start_station(root: Path, corpus: Path) -> Station:
+    settings = Settings(
+        data_dir=root / "data", http_bind=f"127.0.0.1:{free_port()}",
+        bus=BusSettings(embedded_port=free_port(), heartbeat_s=1.0),
+        playout=PlayoutSettings(listen_bind=f"127.0.0.1:{free_port()}"))
+    ctx = Context.from_settings(settings)
+    papers = corpus_papers(corpus)
+    fill_store(ctx, papers)
+    add_episode(ctx, papers)
+    live_mp3 = make_mp3(root / "live.mp3", 8, tone=330)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="web-station", daemon=True)
+    thread.start()
+    station = Station(settings, ctx, f"http://{settings.http_bind}", papers, loop, thread)
+
+    async def up() -> None:
+        broker = EmbeddedBroker(settings.bus.embedded_port)
+        await broker.start()
+        station.tasks.append(asyncio.ensure_future(_hold(broker)))
+        stream = await fake_listener_stream(settings.playout.listen_bind or "", live_mp3)
+        station.tasks.append(asyncio.ensure_future(_hold_runner(stream)))
+        station.tasks.append(asyncio.ensure_future(
+            web.serve(ctx, semantic_search=False, token=TOKEN)))
+
+    station.call(up(), timeout=30)
+    wait_listening(web.parse_bind(settings.http_bind)[1])
+    return station
+
+
+async def _hold(broker: EmbeddedBroker) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await broker.stop()
+
+
+async def _hold_runner(runner: aioweb.AppRunner) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def stop_station(station: Station) -> None:
+    async def down() -> None:
+        for task in reversed(station.tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    with contextlib.suppress(Exception):
+        station.call(down(), timeout=20)
+    station.loop.call_soon_threadsafe(station.loop.stop)
+    station.thread.join(10)
+    station.ctx.store.close()
