@@ -185,3 +185,19 @@ def test_page_is_keyboard_usable(browser: Any, station: Station, path: str) -> N
           return !named;
         }).map(function (el) { return el.outerHTML; });""")
     assert unlabelled == []
+
+
+@pytest.mark.parametrize("path", ["/", "/papers", "/operator"])
+def test_no_serious_accessibility_violations(browser: Any, station: Station, path: str) -> None:
+    """axe-core (from axe-selenium-python) finds nothing serious or critical."""
+    axe_selenium = pytest.importorskip("axe_selenium_python")
+    browser.get(station.base_url + path)
+    axe = axe_selenium.Axe(browser)
+    axe.inject()
+    results = axe.run()
+    assert results["passes"], "axe ran no rules"
+    print(f"axe {path}: {len(results['passes'])} rules pass, violations "
+          f"{[(v['id'], v.get('impact')) for v in results['violations']]}")
+    serious = [(v["id"], v["help"], [n["html"][:120] for n in v["nodes"][:3]])
+               for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    assert serious == []
