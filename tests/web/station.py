@@ -55,6 +55,7 @@ class Station:
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
     tasks: list[asyncio.Task] = field(default_factory=list)
+    stream: dict = field(default_factory=dict)  # the stand-in stream's connections and cuts
 
     def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -149,19 +150,25 @@ def add_episode(ctx: Context, papers: list[Paper]) -> None:
          now_iso()))
 
 
-async def fake_listener_stream(bind: str, mp3: Path) -> aioweb.AppRunner:
+async def fake_listener_stream(bind: str, mp3: Path, control: dict) -> aioweb.AppRunner:
     """Stands in for the playout's /radio.mp3: the same mp3 over and over, a little faster
-    than real time (64 kbit/s is 8 KB/s; this sends 16 KB/s)."""
+    than real time (64 kbit/s is 8 KB/s; this sends 16 KB/s). `control["cut_after"]` (bytes)
+    makes it drop each listener after that much, as a restarting playout would."""
     data = mp3.read_bytes()
 
     async def radio(request: aioweb.Request) -> aioweb.StreamResponse:
+        control["connections"] = control.get("connections", 0) + 1
         response = aioweb.StreamResponse(headers={"Content-Type": "audio/mpeg"})
         await response.prepare(request)
+        sent, cut_after = 0, control.get("cut_after")  # as it was when this listener came
         with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
-            while True:
+            while not cut_after or sent < cut_after:
                 for start in range(0, len(data), 4096):
                     await response.write(data[start:start + 4096])
+                    sent += 4096
                     await asyncio.sleep(0.25)
+                    if cut_after and sent >= cut_after:
+                        break
         return response
 
     app = aioweb.Application()
@@ -192,7 +199,8 @@ def start_station(root: Path, corpus: Path) -> Station:
         broker = EmbeddedBroker(settings.bus.embedded_port)
         await broker.start()
         station.tasks.append(asyncio.ensure_future(_hold(broker)))
-        stream = await fake_listener_stream(settings.playout.listen_bind or "", live_mp3)
+        stream = await fake_listener_stream(settings.playout.listen_bind or "", live_mp3,
+                                            station.stream)
         station.tasks.append(asyncio.ensure_future(_hold_runner(stream)))
         station.tasks.append(asyncio.ensure_future(
             web.serve(ctx, semantic_search=False, token=TOKEN)))

@@ -105,6 +105,27 @@ def test_live_player_plays_the_stream(browser: Any, station: Station) -> None:
     wait_for(lambda: find(browser, "#live-status").text == "Stopped.")
 
 
+def test_live_player_reconnects_when_the_stream_drops(browser: Any, station: Station) -> None:
+    audio = "document.getElementById('live-audio')"
+    station.stream["cut_after"] = 24 * 1024  # about 3 s of audio, then the stream ends
+    try:
+        browser.get(station.base_url + "/")
+        before = station.stream.get("connections", 0)
+        find(browser, "#live-toggle").click()
+        wait_for(lambda: browser.execute_script(f"return {audio}.currentTime") > 0.5, timeout=10)
+        first = browser.execute_script(f"return {audio}.currentSrc")
+        station.stream["cut_after"] = None  # the next connection stays up
+        wait_for(lambda: station.stream.get("connections", 0) >= before + 2, timeout=20,
+                 every=0.2)
+        wait_for(lambda: browser.execute_script(
+            f"return {audio}.currentSrc !== arguments[0] && {audio}.currentTime > 0.5", first),
+            timeout=15)
+        print(f"live stream: {station.stream['connections'] - before} connections")
+    finally:
+        station.stream["cut_after"] = None
+        find(browser, "#live-toggle").click()
+
+
 def test_chapter_click_seeks_the_episode_player(browser: Any, station: Station) -> None:
     browser.get(station.base_url + "/#episodes")
     chapter = find(browser, f"button.chapter[data-start='{CHAPTER_START}']")
