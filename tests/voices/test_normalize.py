@@ -88,3 +88,74 @@ def test_real_abstract_reads_sensibly(numbers_paper: Paper) -> None:
 
 def test_nothing_left_of_a_bare_link() -> None:
     assert normalize("https://arxiv.org/abs/2312.10997") == ""
+
+
+# --- spoken form: numbers as people say them, no brackets, slashes or citations ------------
+
+
+@pytest.mark.parametrize(("text", "spoken"), [
+    ("627M tables", "six hundred twenty-seven million tables"),
+    ("627 million tables", "six hundred twenty-seven million tables"),
+    ("627,000,000 tables", "six hundred twenty-seven million tables"),
+    ("69 TiB of data", "sixty-nine tebibytes of data"),
+    ("1 GiB", "one gibibyte"),
+    ("a 1.5B model", "a one point five billion model"),
+    ("12.5% better", "twelve point five percent better"),
+    ("lr 1e-4", "lr ten to the minus four"),
+    ("3.5e6 steps", "three point five times ten to the sixth steps"),
+    ("10^6 samples", "ten to the sixth samples"),
+    ("p(x) is small", "p of x is small"),
+    ("#1 on the board", "number one on the board"),
+    ("w/o retrieval", "without retrieval"),
+    ("1234567890123 rows", "one trillion two hundred thirty-four billion five hundred "
+     "sixty-seven million eight hundred ninety thousand one hundred twenty-three rows"),
+])
+def test_numbers_are_said_as_words(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(("text", "spoken"), [
+    ("Transformers (Vaswani et al., 2017) changed it.", "Transformers changed it."),
+    ("as before (Smith, 2020; Lee and Park 2021a).", "as before."),
+    ("as before (e.g., Brown et al. 2020).", "as before."),
+    ("(Vaswani, Shazeer, and Parmar, 2017) showed", "showed"),
+    ("Smith et al. (2020) showed it", "Smith and colleagues showed it"),
+    ("as shown [3; 5-7] and [12]-[14].", "as shown and."),
+    ("as in [Vaswani et al., 2017] and [BMR+20].", "as in and."),
+    ("large language models (LLMs) are", "large language models, L.L.M.'s, are"),
+    ("a new model (released in 2023).", "a new model, released in twenty twenty-three."),
+    ("the encoder/decoder split", "the encoder decoder split"),
+])
+def test_citations_go_and_asides_become_commas(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize("engine", ["", "piper", "hibari", "kokoro", "flite", "espeak"])
+def test_no_brackets_slashes_or_citation_marks_reach_a_voice(engine: str) -> None:
+    line = ("TabLib (Eggert et al., 2023) has 627M tables [3], i.e. 69 TiB (raw); "
+            "CPU/GPU runs [12, 14] cost $1.5B (in 2023).")
+    spoken = normalize(line, engine)
+    assert not set(spoken) & set("()[]{}/\\"), spoken
+    said = spoken.replace(",", " ").replace(".", " ").split()
+    assert not {"Eggert", "colleagues", "three", "twelve", "fourteen"} & set(said), spoken
+    assert "six hundred twenty-seven million tables" in spoken
+    assert "sixty-nine tebibytes" in spoken
+
+
+def test_an_acronym_that_lost_its_capitals_is_still_spelled() -> None:
+    # An all-capitals title recased word by word arrives as "Llm As A Mastermind".
+    assert normalize("Llm As A Mastermind") == "L.L.M. As A Mastermind"
+    assert normalize("Llms and Gpt-4, Mr Smith") == "L.L.M.'s and G.P.T. four, Mr Smith"
+    assert normalize("Llm As A Mastermind", "hibari") == "LLM As A Mastermind"
+
+
+def test_hibari_reads_acronyms_and_brands_as_written() -> None:
+    # hibari's own front end spells acronyms and reads brand names: they go unchanged.
+    assert normalize("LLM", "hibari") == "LLM"
+    assert normalize("LLMs like GPT-4 on TabLib", "hibari") == "LLMs like GPT four on TabLib"
+    assert normalize("SPIN cuts TTFT on vLLM", "hibari") == "SPIN cuts TTFT on vLLM"
+    # ...but the words it gets wrong are still rewritten, and numbers are still words.
+    assert normalize("LLaMA and CUDA at 58%", "hibari") == \
+        "Llama and cuda at fifty-eight percent"
+    # Engines without such a front end spell letters out instead.
+    assert normalize("LLM") == "L.L.M." and normalize("LLM", "piper") == "L-L-M"

@@ -1,7 +1,7 @@
 """Text-to-speech backends behind one small interface.
 
-A voice is named `backend:voice`: piper:joe, kokoro:jf_alpha, flite:slt, espeak:en-us+m3.
-Each backend is one module here with three functions and one line in BACKENDS:
+A voice is named `backend:voice`: piper:joe, hibari:heart, kokoro:jf_alpha, flite:slt,
+espeak:en-us+m3. Each backend is one module here with three functions and one line in BACKENDS:
 
     voices(settings) -> list[str]        the voices it can speak with (for error messages)
     check(voice, settings) -> None       raise UnknownVoice, cheaply (start-up validation)
@@ -25,6 +25,7 @@ from radio.voices.normalize import normalize
 BACKENDS: dict[str, str] = {
     "piper": "radio.backends.tts.piper",
     "kokoro": "radio.backends.tts.kokoro",
+    "hibari": "radio.backends.tts.hibari",
     "flite": "radio.backends.tts.flite",
     "espeak": "radio.backends.tts.espeak",
 }
