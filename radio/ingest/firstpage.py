@@ -1,10 +1,13 @@
 """Metadata from a PDF's own first page: title, authors, abstract, the arXiv stamp.
 
 Used where no arXiv metadata exists (a local PDF given to `radio ingest`). Best effort
-by design: the title is the largest horizontal text in the top half of page 1, the
-authors are the name-like lines below it, the abstract runs from its heading to the
-first section heading. The arXiv margin stamp (`arXiv:2312.10997v5 [cs.CL] 27 Mar 2024`)
-is exact when present.
+by design, from the spans' sizes, weights and positions: the title is the largest
+horizontal text in the top half of page 1 with the lines in about its size that touch it
+(small capitals read back as lower case); the authors are the name-like stretches
+between the title and the abstract, cut at commas, "and", superscript marks and wide
+gaps, and set like the first name (affiliations and figure labels are set otherwise);
+the abstract runs from its heading to the first section heading. The arXiv margin stamp
+(`arXiv:2312.10997v5 [cs.CL] 27 Mar 2024`) is exact when present.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ _ABSTRACT_END = re.compile(
     r"^\s*(?:(?:\d+|[IVX]+)\.?\s+introduction\b|introduction$|keywords\b|index terms\b"
     r"|ccs concepts\b|acm reference\b|\d+\s+[A-Z][a-z]+ (?:work|background)\b)", re.I)
 _NOT_A_NAME = re.compile(
-    r"@|\d|https?:|universit|institut|department|school|college|laborator|\blab\b|research"
-    r"|center|centre|academy|inc\b|ltd\b|corporation|google|microsoft|meta\b|ai\b|group\b"
-    r"|labs\b|preprint|\bUC\b", re.I)
+    r"@|\d|https?:|universit|institut|department|\bschool|college|laborator|\blabs?\b"
+    r"|research|\bcent(?:er|re)\b|academy|\binc\b|\bltd\b|corporation|company|google"
+    r"|microsoft|\bmeta\b|\bai\b|\bgroup\b|preprint|\bUC\b|hospital|foundation|faculty"
+    r"|ministry|\bteam\b|equal contribution|correspond", re.I)
 
 
 @dataclass
@@ -44,11 +48,39 @@ class FirstPage:
 
 
 @dataclass
+class _Span:
+    text: str
+    size: float
+    x0: float
+    x1: float
+    baseline: float
+    bold: bool = False
+
+
+@dataclass(eq=False)  # compared by identity: two lines may read alike
 class _Line:
     text: str
     size: float
     y: float
     x: float
+    x1: float = 0.0
+    spans: list[_Span] = field(default_factory=list)
+
+
+@dataclass
+class _Part:
+    """A stretch of an author line between separators (commas, marks, wide gaps)."""
+
+    text: str = ""
+    lead: bool = True  # a separator stands before it (or it starts the line)
+    trail: bool = False  # a separator stands after it
+    size: float = 0.0  # its largest letters
+    bold: bool = False
+
+    def same_hand(self, other: _Part | None) -> bool:
+        """Set like `other` (the first name): affiliations, figures are set otherwise."""
+        return other is None or (abs(self.size - other.size) <= 0.1 * other.size
+                                 and self.bold == other.bold)
 
 
 def read_first_page(path: Path) -> FirstPage:
@@ -65,13 +97,19 @@ def read_first_page(path: Path) -> FirstPage:
         height = page.rect.height
     from radio.ingest.pdf_text import clean  # ligatures, LaTeX's spacing accents (Teˇsanovi´c)
 
-    lines = [_Line(clean(line.text), line.size, line.y, line.x) for line in lines]
+    for line in lines:
+        line.text = clean(line.text)
     info = FirstPage()
     _read_stamp(stamp_text, info)
     title_lines = _title_lines(lines, height)
-    title = _join_lines([line.text for line in title_lines])
+    title = clean(_join_lines([_styled_text(line.spans) for line in title_lines]))
     info.title = title if len(title) <= 300 else ""  # a page of body text is no title
-    after_title = lines[lines.index(title_lines[-1]) + 1:] if title_lines else lines
+    if title_lines:
+        last = max(lines.index(line) for line in title_lines)
+        top = min(line.y for line in title_lines)
+        after_title = [line for line in lines[last + 1:] if line.y > top]
+    else:
+        after_title = lines
     info.authors = _authors(after_title)
     info.abstract = _abstract(lines) or _headless_abstract(after_title)
     return info
@@ -93,7 +131,11 @@ def _lines(page: pymupdf.Page) -> tuple[list[_Line], str]:
             # Superscripts (affiliation marks) are small spans: drop them from the text.
             text = _join_spans([s for s in spans
                                 if s["size"] > 0.75 * size or not s["text"].strip()])
-            lines.append(_Line(text, round(size, 1), line["bbox"][1], line["bbox"][0]))
+            kept = [_Span(s["text"], s["size"], s["bbox"][0], s["bbox"][2], s["origin"][1],
+                          bool(s["flags"] & 16) or "bold" in s["font"].lower())
+                    for s in spans]
+            lines.append(_Line(text, round(size, 1), line["bbox"][1], line["bbox"][0],
+                               line["bbox"][2], kept))
     return lines, " ".join(rotated)
 
 
@@ -122,43 +164,206 @@ def _read_stamp(text: str, info: FirstPage) -> None:
         info.stamp_date = None
 
 
+# --- the title -----------------------------------------------------------------------------
+
+
 def _title_lines(lines: list[_Line], height: float) -> list[_Line]:
-    """The run of consecutive lines in the largest font of the top half (drop caps aside)."""
-    candidates = [ln for ln in lines if ln.y < height / 2 and len(ln.text) > 2]
-    if not candidates:
-        return []
+    """The lines of the title: the first line in the largest font of the top half (drop
+    caps aside), and every line set in about that size that touches it, above or below,
+    in the order they stand on the page (not the PDF's drawing order)."""
+    candidates = sorted((ln for ln in lines if ln.y < height / 2 and len(ln.text) > 2),
+                        key=lambda ln: (ln.y, ln.x))
+    if not candidates or max(ln.size for ln in candidates) <= _body_size(lines) + 0.3:
+        return []  # nothing in the top half is set larger than the text: no title there
     biggest = max(ln.size for ln in candidates)
-    start = next(i for i, ln in enumerate(lines) if ln in candidates and ln.size == biggest)
-    run = []
-    for line in lines[start:]:
-        if abs(line.size - biggest) > 0.6:
-            break
-        run.append(line)
-    return run
+    title = [next(ln for ln in candidates if ln.size == biggest)]
+    grown = True
+    while grown:
+        grown = False
+        for line in candidates:
+            if line not in title and abs(line.size - biggest) <= 0.12 * biggest \
+                    and any(_touches(line, other, biggest) for other in title):
+                title.append(line)
+                grown = True
+    return sorted(title, key=lambda ln: (ln.y, ln.x))
+
+
+def _body_size(lines: list[_Line]) -> float:
+    """The font size most of the page's characters are set in."""
+    chars: dict[float, int] = {}
+    for line in lines:
+        chars[line.size] = chars.get(line.size, 0) + len(line.text)
+    return max(chars, key=lambda size: chars[size]) if chars else 0.0
+
+
+def _touches(line: _Line, other: _Line, size: float) -> bool:
+    """The next or previous line of one title, or a piece of the same line."""
+    overlap = line.x < other.x1 and other.x < line.x1
+    if abs(line.y - other.y) < 0.3 * size:  # the same row
+        return overlap or min(abs(line.x - other.x1), abs(other.x - line.x1)) < 2 * size
+    return overlap and abs(line.y - other.y) <= 1.7 * size
+
+
+def _styled_text(spans: list[_Span]) -> str:
+    """A line's text as its author wrote it: raised marks (footnotes, affiliations)
+    dropped and small capitals turned back to lower case (T + ABLIB is "TabLib")."""
+    visible = [s for s in spans if s.text.strip()]
+    if not visible:
+        return ""
+    size = max(s.size for s in visible)
+    base = next(s.baseline for s in visible if s.size == size)
+    text = ""
+    right = None
+    for span in spans:
+        if _is_superscript(span, size, base):
+            continue
+        piece = span.text
+        if _is_small_caps(span, size, base):
+            piece = piece.lower()
+        gap = span.x0 - right if right is not None else 0.0
+        if text and gap > 0.15 * span.size and not text.endswith(" ") \
+                and not piece.startswith(" "):
+            text += " "
+        text += piece
+        right = span.x1
+    return " ".join(text.split())
+
+
+_MARKS = set("*∗†‡§¶#♠♣♦♥♡♢♤♧⋄◇□■○●•⋆★✝✉∓±&,")
+
+
+def _is_mark(span: _Span, size: float, base: float) -> bool:
+    """A superscript (affiliation or footnote mark), or a mark symbol set in full size."""
+    text = span.text.strip()
+    if not text:
+        return False
+    if all(c in _MARKS for c in text if not c.isspace()) and set(text) - {",", "&"}:
+        return True
+    return _is_superscript(span, size, base)
+
+
+def _is_superscript(span: _Span, size: float, base: float) -> bool:
+    return (bool(span.text.strip()) and span.size < 0.85 * size
+            and base - span.baseline > 0.15 * size)
+
+
+def _is_small_caps(span: _Span, size: float, base: float) -> bool:
+    return (0.55 * size < span.size < 0.92 * size and abs(span.baseline - base) < 0.1 * size
+            and span.text.isupper())
+
+
+# --- the authors ---------------------------------------------------------------------------
+
+_PARTICLES = {"de", "del", "della", "der", "den", "di", "da", "du", "dos", "das", "van", "von",
+              "la", "le", "ter", "ten", "bin", "ibn", "al", "el", "zu", "y"}
+_NAME_CHARS = re.compile(r"^[^\W\d_][^\W\d_ .'’‘-]*(?:[ .'’‘-]+[^\W\d_]+)*\.?$")
+_SEPARATOR = re.compile(r"\s*(?:[,;&·|]|\band\b)\s*")
 
 
 def _authors(lines: list[_Line]) -> list[str]:
-    """Name-like comma/and-separated entries in the lines after the title."""
+    """The names between the title and the abstract (or the first paragraph of text).
+
+    An author line is cut into names at commas, "and", superscript marks and wide gaps,
+    and a name broken across two lines of a list is joined again. Every line up to the
+    abstract is read (a grid of author cells puts affiliations between names), and a name
+    must be set like the first one: affiliations, e-mail and figure labels rarely are.
+    """
     names: list[str] = []
-    for line in lines[:8]:
-        if _ABSTRACT.match(line.text):
+    first: _Part | None = None  # the first name's part: how this paper sets names
+    carry: str | None = None  # the start of a name that goes on on the next line
+    for line in lines[:60]:
+        if _ABSTRACT.match(line.text) or _ABSTRACT_END.match(line.text) or _is_prose(line):
             break
-        found = [_clean_name(part) for part in re.split(r",|;|\band\b|&|·|\s{3,}", line.text)]
-        found = [name for name in found if _looks_like_name(name)]
-        if not found and names:
-            break
-        names += [name for name in found if name not in names]
-    return names[:30]
+        parts = _name_parts(line)
+        if carry and parts and not parts[0].lead and parts[0].same_hand(first):
+            joined = _clean_name(f"{carry} {parts[0].text}")
+            if _looks_like_name(joined):
+                if _clean_name(carry) in names:
+                    names[names.index(_clean_name(carry))] = joined
+                else:
+                    names.append(joined)
+                parts = parts[1:]
+        carry = None
+        accepted = [_looks_like_name(_clean_name(part.text)) and part.same_hand(first)
+                    for part in parts]
+        for part, ok in zip(parts, accepted, strict=True):
+            if ok:
+                first = first or part
+                names.append(_clean_name(part.text))
+        # A list of names that breaks a name over two lines ("Benjamin Charles Germain
+        # / Lee⁴"): its last part has no separator after it and follows a name.
+        if len(parts) > 1 and accepted[-2] and not parts[-1].trail:
+            carry = parts[-1].text
+    unique: list[str] = []
+    for name in names:
+        name = _proper_case(name) if name.isupper() else name
+        if name not in unique:
+            unique.append(name)
+    return unique[:50]
+
+
+def _name_parts(line: _Line) -> list[_Part]:
+    """The line cut at separators: commas, "and", superscript marks, gaps of an em."""
+    visible = [s for s in line.spans if s.text.strip()]
+    size = max(s.size for s in visible)
+    base = next(s.baseline for s in visible if s.size == size)
+    parts = [_Part(lead=False)]
+    right = None
+
+    def cut() -> None:
+        parts[-1].trail = True
+        parts.append(_Part(lead=True))
+
+    for span in line.spans:
+        if not span.text.strip():
+            parts[-1].text += " "
+            continue
+        gap = span.x0 - right if right is not None else 0.0
+        right = span.x1
+        if _is_mark(span, size, base):
+            cut()
+            continue
+        if parts[-1].text.strip() and gap > 0.9 * span.size:
+            cut()
+        elif gap > 0.15 * span.size:
+            parts[-1].text += " "
+        text = span.text.lower() if _is_small_caps(span, size, base) else span.text
+        for i, piece in enumerate(_SEPARATOR.split(text)):
+            if i:
+                cut()
+            parts[-1].text += piece
+            if piece.strip() and span.size > parts[-1].size:
+                parts[-1].size, parts[-1].bold = span.size, span.bold
+    from radio.ingest.pdf_text import clean  # LaTeX's spacing accents (Teˇsanovi´c)
+
+    for part in parts:
+        part.text = clean(part.text)
+    return [part for part in parts if part.text]
+
+
+def _is_prose(line: _Line) -> bool:
+    """A line of running text (the abstract without a heading, the introduction)."""
+    words = line.text.split()
+    return len(words) >= 8 and sum(w[0].islower() for w in words) > 0.5 * len(words)
 
 
 def _clean_name(part: str) -> str:
-    return re.sub(r"[*∗†‡§¶#\d]+|\(\s*\)", "", part).strip(" .")
+    part = re.sub(r"[*∗†‡§¶#♠♣♦♥♡♢♤♧⋄◇□■○●•⋆★✝✉∓±\d\x00-\x1f]+|\(\s*\)", "", part)
+    return " ".join(part.split()).strip(" .")
+
+
+def _proper_case(name: str) -> str:
+    """A name printed in capitals ("LUCY LU WANG") as it is written ("Lucy Lu Wang")."""
+    return re.sub(r"[^\W\d_]+", lambda m: m.group()[0] + m.group()[1:].lower(), name)
 
 
 def _looks_like_name(text: str) -> bool:
     words = text.split()
-    return (2 <= len(words) <= 5 and not _NOT_A_NAME.search(text)
-            and all(w[0].isupper() for w in words if w[0].isalpha())
+    if len(words) < 2 or not _NAME_CHARS.match(text):
+        return False
+    named = [words[0], *(w for w in words[1:-1] if w.lower() not in _PARTICLES), words[-1]]
+    return (2 <= len(words) <= 6 and len(named) <= 5 and not _NOT_A_NAME.search(text)
+            and all(w[0].isupper() for w in named if w[0].isalpha())
             and sum(c.isalpha() for c in text) >= 0.8 * len(text.replace(" ", "")))
 
 

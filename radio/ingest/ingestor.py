@@ -100,6 +100,8 @@ class Ingestor:
                 done(outcomes[key])
                 continue
             meta = found.get(key)
+            if meta:
+                meta.by_hand = True
             outcomes[key] = await self.fetch(meta) if meta else Outcome(
                 key, error=f"arXiv has no paper {key} (the API returned no entry)")
             done(outcomes[key])
@@ -201,6 +203,7 @@ class Ingestor:
             abstract=page.abstract, categories=[page.primary_category] if
             page.primary_category else [], primary_category=page.primary_category,
             updated=page.stamp_date, source="local")
+        meta.by_hand = True
         if not meta.title:
             return Outcome(key, error=f"{path.name}: no title found on page 1")
         target = self.data.paper_dir(base) / pdf_filename(base, version)
@@ -240,7 +243,8 @@ class Ingestor:
             db.execute(_UPSERT_PAPER, (
                 meta.arxiv_id, version, meta.title, json.dumps(meta.authors), meta.abstract,
                 json.dumps(meta.categories), meta.primary_category, _iso(meta.published),
-                _iso(meta.updated), meta.licence_url, meta.announce_type, meta.source, now))
+                _iso(meta.updated), meta.licence_url, meta.announce_type, meta.source,
+                int(meta.by_hand), now))
             db.execute("INSERT OR REPLACE INTO versions (arxiv_id, version, pdf_path, "
                        "pdf_sha256, fetched_at) VALUES (?, ?, ?, ?, ?)",
                        (meta.arxiv_id, version, artifact.path, artifact.sha256, now))
@@ -281,15 +285,16 @@ class Ingestor:
 
 _UPSERT_PAPER = """
 INSERT INTO papers (arxiv_id, latest_version, title, authors, abstract, categories,
-    primary_category, published, updated, licence_url, announce_type, source, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    primary_category, published, updated, licence_url, announce_type, source, by_hand,
+    created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (arxiv_id) DO UPDATE SET
     title=excluded.title, authors=excluded.authors, abstract=excluded.abstract,
     categories=excluded.categories, primary_category=excluded.primary_category,
     published=coalesce(papers.published, excluded.published), updated=excluded.updated,
     licence_url=coalesce(excluded.licence_url, papers.licence_url),
     announce_type=excluded.announce_type, source=excluded.source,
-    latest_version=excluded.latest_version
+    by_hand=max(papers.by_hand, excluded.by_hand), latest_version=excluded.latest_version
 WHERE excluded.latest_version >= papers.latest_version
 """
 _SET_STAGE = """

@@ -56,6 +56,7 @@ class PaperMeta:
     licence_url: str | None = None
     announce_type: str | None = None
     source: str = "api"
+    by_hand: bool = False  # an operator asked for it (shows take it whatever its category)
 
     @property
     def key(self) -> str:
