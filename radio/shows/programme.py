@@ -386,23 +386,33 @@ def plan_deep_dive(request: ShowRequested, paper: Paper, title: str) -> Rundown:
 
 
 def select_papers(store: Store, request: ShowRequested, settings: Settings) -> list[Paper]:
-    """The papers a request covers, before ranking; raises NoPapers when there are none."""
+    """The papers a request covers, before ranking; raises NoPapers when there are none.
+
+    A paper the operator ingested by hand (`radio ingest`, the fetcher's `fetch` command:
+    `papers.by_hand`) is taken whatever its categories.
+    """
     categories = request.categories or settings.categories
     day = date.fromisoformat(request.date)
     tz = settings.scheduler.timezone
+    by_hand = {row[0] for row in store.query("SELECT arxiv_id FROM papers WHERE by_hand=1")}
+
+    def wanted(paper: Paper) -> bool:
+        return (not categories or paper.arxiv_id in by_hand
+                or bool(set(paper.categories) & set(categories)))
+
     if request.paper_ids:
         papers = load_papers(store, arxiv_ids=request.paper_ids)
     elif request.kind == "daily":
         since, until = day_window(day, tz)
-        papers = load_papers(store, since=since, until=until, categories=categories)
+        papers = [p for p in load_papers(store, since=since, until=until) if wanted(p)]
     elif request.kind == "weekly":
         since, until = day_window(day - timedelta(days=6), tz)[0], day_window(day, tz)[1]
-        papers = load_papers(store, since=since, until=until, categories=categories)
+        papers = [p for p in load_papers(store, since=since, until=until) if wanted(p)]
     else:  # latest and deep dives: what no show has covered in that way yet
         until = day_window(day, tz)[1]
         skip = aired_ids(store, ("discussion",) if request.kind == "deep_dive" else None)
-        papers = [p for p in load_papers(store, until=until, categories=categories)
-                  if p.arxiv_id not in skip]
+        papers = [p for p in load_papers(store, until=until)
+                  if wanted(p) and p.arxiv_id not in skip]
     if not papers:
         raise NoPapers(f"no papers for {request.kind} show {request.show_id} "
                        f"(date {request.date}, categories {', '.join(categories)})")
