@@ -58,7 +58,7 @@ def test_normalize(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
 
 
-@pytest.mark.parametrize("engine", ["", "kokoro", "flite", "espeak"])
+@pytest.mark.parametrize("engine", ["", "kokoro-espeak", "flite", "espeak"])
 def test_acronyms_are_dotted_letters(engine: str) -> None:
     assert normalize("AI assistants call the API.", engine) == "A.I. assistants call the A.P.I."
     assert normalize("EHRs and the A.I. itself", engine) == "E.H.R.'s and the A.I. itself"
@@ -130,7 +130,8 @@ def test_citations_go_and_asides_become_commas(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
 
 
-@pytest.mark.parametrize("engine", ["", "piper", "hibari", "kokoro", "flite", "espeak"])
+@pytest.mark.parametrize("engine", ["", "piper", "hibari", "kokoro", "kokoro-espeak", "flite",
+                                    "espeak"])
 def test_no_brackets_slashes_or_citation_marks_reach_a_voice(engine: str) -> None:
     line = ("TabLib (Eggert et al., 2023) has 627M tables [3], i.e. 69 TiB (raw); "
             "CPU/GPU runs [12, 14] cost $1.5B (in 2023).")
@@ -149,13 +150,17 @@ def test_an_acronym_that_lost_its_capitals_is_still_spelled() -> None:
     assert normalize("Llm As A Mastermind", "hibari") == "LLM As A Mastermind"
 
 
-def test_hibari_reads_acronyms_and_brands_as_written() -> None:
-    # hibari's own front end spells acronyms and reads brand names: they go unchanged.
-    assert normalize("LLM", "hibari") == "LLM"
-    assert normalize("LLMs like GPT-4 on TabLib", "hibari") == "LLMs like GPT four on TabLib"
-    assert normalize("SPIN cuts TTFT on vLLM", "hibari") == "SPIN cuts TTFT on vLLM"
+@pytest.mark.parametrize("engine", ["hibari", "kokoro"])
+def test_misaki_engines_read_acronyms_and_brands_as_written(engine: str) -> None:
+    # misaki's front end (hibari's port, Kokoro's misaki) spells acronyms and reads brand
+    # names: they go unchanged.
+    assert normalize("LLM", engine) == "LLM"
+    assert normalize("LLMs like GPT-4 on TabLib", engine) == "LLMs like GPT four on TabLib"
+    assert normalize("SPIN cuts TTFT on vLLM", engine) == "SPIN cuts TTFT on vLLM"
     # ...but the words it gets wrong are still rewritten, and numbers are still words.
-    assert normalize("LLaMA and CUDA at 58%", "hibari") == \
-        "Llama and cuda at fifty-eight percent"
-    # Engines without such a front end spell letters out instead.
+    assert normalize("LLaMA and CUDA at 58%", engine) == "Llama and cuda at fifty-eight percent"
+
+
+def test_other_engines_get_spelled_letters() -> None:
     assert normalize("LLM") == "L.L.M." and normalize("LLM", "piper") == "L-L-M"
+    assert normalize("LLMs on TabLib", "kokoro-espeak") == "L.L.M.'s on Tab Lib"

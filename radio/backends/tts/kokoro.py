@@ -114,5 +114,8 @@ def load(voice: str, settings: Settings) -> KokoroVoice:
     model = _engine(_model_path(settings).resolve(), _voices_path(settings).resolve())
     if settings.tts.kokoro_misaki:
         _misaki()
+    # With misaki it reads acronyms and brand names as written ("LLM", "TabLib"): the
+    # "kokoro" engine in radio.voices.normalize; espeak phonemes get spelled-out letters.
+    engine = "kokoro" if settings.tts.kokoro_misaki else "kokoro-espeak"
     return KokoroVoice(f"kokoro:{voice}", voice, model, settings.tts.speed,
-                       settings.tts.kokoro_misaki)
+                       settings.tts.kokoro_misaki, engine)
