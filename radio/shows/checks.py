@@ -142,22 +142,31 @@ def check_repeats(lines: list[Line], spec: SegmentCheck) -> list[str]:
     return problems
 
 
+def line_problems(text: str) -> list[str]:
+    """What makes a line unfit to say, whatever it says: markup, another script, a
+    fragment, the authors' own voice, a sentence that does not end."""
+    problems: list[str] = []
+    markup = _MARKUP.search(text)
+    if markup:
+        problems.append(f"URL or markup {markup.group()!r}")
+    if _OTHER_SCRIPT.search(text):
+        problems.append("not in English")
+    if "..." in text or text[:1].islower():
+        problems.append("is a fragment")
+    if _AUTHOR_VOICE.search(text):
+        problems.append("speaks as the paper's authors")
+    if not _SENTENCE_END.search(text) or _TRAILING.search(text):
+        problems.append("ends mid-sentence")
+    return problems
+
+
 def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -> list[str]:
     problems: list[str] = []
     for n, line in enumerate(lines, 1):
-        markup = _MARKUP.search(line.text)
-        if markup:
-            problems.append(f"line {n}: URL or markup {markup.group()!r}")
-        if _OTHER_SCRIPT.search(line.text):
-            problems.append(f"line {n}: not in English")
-        if "..." in line.text or line.text[:1].islower():
-            problems.append(f"line {n} is a fragment")
-        if _AUTHOR_VOICE.search(line.text):
-            problems.append(f"line {n} speaks as the paper's authors")
+        problems += [f"line {n}{': ' if p.startswith(('URL', 'not in')) else ' '}{p}"
+                     for p in line_problems(line.text)]
         if spec.instructions and echoes(line.text, spec.instructions, spec.names):
             problems.append(f"line {n} repeats the instructions")
-        if not _SENTENCE_END.search(line.text) or _TRAILING.search(line.text):
-            problems.append(f"line {n} ends mid-sentence")
         if copy_check and copies(line.text, spec.abstract):
             problems.append(f"line {n} copies the abstract")
     return problems
@@ -203,6 +212,11 @@ def check_show(script: Script, hosts: list[str], tolerance: float, length_s: flo
     if not low <= script.estimated_s <= high:
         problems.append(f"{script.estimated_s:.0f} s long, budget {length_s:.0f} s "
                         f"(allowed {low:.0f}-{high:.0f})")
+    run = 1
+    for prev, line in pairwise(script.lines):
+        run = run + 1 if line.speaker == prev.speaker else 1
+        if run == 3:
+            problems.append(f"{line.speaker} speaks three lines in a row: {line.text[:40]!r}")
     marks = [fingerprint(line.text) for line in script.lines]
     problems += [f"line repeated: {mark[:60]!r}" for mark in sorted(set(marks))
                  if marks.count(mark) > 1]

@@ -25,6 +25,7 @@ from radio.config import Settings
 from radio.messages import ShowRequested
 from radio.shows.script import PaperRef, Rundown, Slot
 from radio.store import Store
+from radio.understanding.facts import FactSheet
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Paper:
     primary_category: str | None
     fetched_at: datetime
     summary: dict | None = None  # {hook, short, deep: {...}, key_points}
+    facts: FactSheet | None = None  # the summarizer's checked facts, the shows' material
     earlier: dict | None = None  # the summary of an earlier aired version, for revisions
     aired_before: bool = False
     score: float = 0.0
@@ -78,13 +80,24 @@ def _parse_time(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_SMALL_WORDS = frozenset(["a", "an", "and", "as", "at", "by", "for", "from", "in", "into",
+                         "of", "on", "or", "the", "to", "via", "with"])
+
+
 def spoken_title(title: str) -> str:
-    """One line; a title in capitals gets ordinary case, so voices do not spell it out."""
+    """One line; a title in capitals gets ordinary case, so voices do not spell it out,
+    but its acronyms (LLM, RAG, GPT) stay as written."""
     title = " ".join(title.split())
     if sum(c.isupper() for c in title) > 0.6 * sum(c.isalpha() for c in title):
-        title = " ".join(w.capitalize() if w.isalpha() or w[:-1].isalpha() else w
-                         for w in title.split())
+        title = " ".join(_title_word(w) for w in title.split())
     return title
+
+
+def _title_word(word: str) -> str:
+    letters = word.strip(":,.;!?()")
+    if len(letters) <= 4 and letters.isupper() and letters.lower() not in _SMALL_WORDS:
+        return word  # an acronym: said letter by letter, as the paper means it
+    return word.capitalize() if word.isalpha() or word[:-1].isalpha() else word
 
 
 def summary_of(store: Store, arxiv_id: str, version: int | None = None) -> dict | None:
@@ -94,15 +107,15 @@ def summary_of(store: Store, arxiv_id: str, version: int | None = None) -> dict 
         "ORDER BY version DESC LIMIT 1", (arxiv_id, version or 1_000_000))
     if row is None:
         return None
-    data = json.loads(row["data"])
-    data = data.get("summary", data)  # a SummaryRecord or a bare Summary
+    record = json.loads(row["data"])
+    data = record.get("summary", record)  # a SummaryRecord or a bare Summary
     if not isinstance(data, dict) or not data.get("short"):
         return None
     deep = data.get("deep") if isinstance(data.get("deep"), dict) else {}
     return {"hook": str(data.get("hook", "")), "short": str(data["short"]),
             "deep": {k: str(deep.get(k, "")) for k in ("problem", "method", "results", "limits")},
             "key_points": [str(p) for p in data.get("key_points", []) if p],
-            "version": row["version"]}
+            "version": row["version"], "facts": record.get("facts")}
 
 
 def load_papers(store: Store, *, since: datetime | None = None, until: datetime | None = None,
@@ -134,6 +147,8 @@ def load_papers(store: Store, *, since: datetime | None = None, until: datetime 
 
 def _attach_history(store: Store, paper: Paper) -> None:
     paper.summary = summary_of(store, paper.arxiv_id, paper.version)
+    facts = (paper.summary or {}).pop("facts", None)
+    paper.facts = FactSheet.model_validate(facts) if facts else None
     aired = store.one("SELECT max(version) FROM show_papers WHERE arxiv_id=? AND version<?",
                       (paper.arxiv_id, paper.version))
     if aired and aired[0]:

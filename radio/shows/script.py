@@ -28,6 +28,8 @@ class Line(BaseModel):
     text: str
     paper_id: str | None = None
     section: str | None = Field(None, description="Part of the paper the line talks about.")
+    origin: Literal["model", "fallback"] | None = Field(
+        None, description="Who wrote it: the model, or the fallback's phrasings.")
 
 
 class PaperRef(BaseModel):
@@ -85,6 +87,8 @@ class Segment(BaseModel):
     grounding_rate: float = 1.0
     draft_grounding: list[float] = Field(default_factory=list,
                                          description="Grounding rate of each LLM draft.")
+    model_lines: int = Field(0, description="Lines the model wrote that passed the checks.")
+    fallback_lines: int = Field(0, description="Lines from the fallback phrasings.")
 
 
 class Script(BaseModel):
@@ -97,6 +101,8 @@ class Script(BaseModel):
     words_per_minute: int
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     writing_s: float = 0.0
+    planned_s: float = Field(0.0, description="What the segments planned, sized by their "
+                             "material (at most the length asked for).")
     rundown: Rundown
     segments: list[Segment]
     problems: list[str] = Field(default_factory=list, description="Whole-show check results.")

@@ -1,21 +1,20 @@
-"""Grounded summaries of one paper: hook, short summary, deep summary, key points.
+"""A paper's fact sheet, and the summary that is read off it.
 
 1. The paper's text is cut into chunks (references dropped).
 2. Retrieval over the paper's own chunks picks the passages that speak to the problem, the
-   method, the results and the limits, plus the opening (abstract and introduction).
-3. If those passages fit the context window, one constrained call writes the summary;
-   otherwise map-reduce: each group of passages that fits becomes notes, and the summary is
-   written from the abstract and the notes.
-4. Every sentence is checked against the paper text (grounding.py). If any fails, the summary
-   is written again once, told what to avoid; sentences that still fail are dropped.
+   method, the results and the limits, plus the opening; they are numbered after the
+   abstract ([1]) and trimmed to the context window.
+3. One constrained call writes the fact sheet (radio.understanding.facts): every fact cites
+   the passages it rests on, and is checked against them; a sheet without its problem or
+   key idea is asked for once more.
+4. The summary (hook, short, deep, key points) that the feed, the web page and the CLI show
+   is read off the checked facts: no second call, and nothing the checks dropped.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -32,49 +31,19 @@ from radio.understanding.chunks import (
     select_passages,
     sentences,
 )
-from radio.understanding.grounding import LineVerdict, Source, check_grounding
+from radio.understanding.facts import (
+    FACTS_SCHEMA,
+    WIRE,
+    FactSheet,
+    Passage,
+    SheetBuilder,
+    number_passages,
+)
 from radio.understanding.prompts import render
 
 log = logging.getLogger(__name__)
 
 PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
-MAX_NOTES = 5
-
-# The model sees each key as it writes its value: keys that say what they want help a small
-# model more than instructions it may echo. Caps (~650 tokens in all) bound the time.
-WIRE_KEYS: dict[str, str] = {
-    "problem": "problem_the_paper_addresses",
-    "method": "what_the_authors_did",
-    "results": "main_results_with_numbers",
-    "limits": "limitations_or_open_questions",
-    "key_points": "key_facts",
-    "short": "two_sentence_summary_for_listeners",
-    "hook": "catchy_one_line_hook",
-}
-_TEXT = {"type": "string", "minLength": 10}
-SUMMARY_SCHEMA: dict = {
-    "type": "object",
-    "properties": {
-        WIRE_KEYS["problem"]: {**_TEXT, "maxLength": 300},
-        WIRE_KEYS["method"]: {**_TEXT, "maxLength": 400},
-        WIRE_KEYS["results"]: {**_TEXT, "maxLength": 400},
-        WIRE_KEYS["limits"]: {"type": "string", "maxLength": 300},
-        WIRE_KEYS["key_points"]: {"type": "array", "minItems": 3, "maxItems": 5,
-                                  "items": {**_TEXT, "maxLength": 150}},
-        WIRE_KEYS["short"]: {**_TEXT, "maxLength": 400},
-        WIRE_KEYS["hook"]: {**_TEXT, "maxLength": 120},
-    },
-    "required": list(WIRE_KEYS.values()),
-    "additionalProperties": False,
-}
-NOTES_SCHEMA: dict = {
-    "type": "object",
-    "properties": {"notes": {"type": "array",
-                             "items": {"type": "string", "minLength": 10, "maxLength": 200},
-                             "minItems": 1, "maxItems": MAX_NOTES}},
-    "required": ["notes"],
-    "additionalProperties": False,
-}
 
 
 class DeepSummary(BaseModel):
@@ -92,9 +61,9 @@ class Summary(BaseModel):
 
 
 class Grounding(BaseModel):
-    rate: float = Field(description="Share of grounded sentences in the best generated draft.")
+    rate: float = Field(description="Share of the model's facts that passed the checks.")
     checked: int
-    dropped: list[str] = Field(description="Sentences removed because they were not grounded.")
+    dropped: list[str] = Field(description="Facts removed because the passages lack them.")
     unsupported: list[str] = Field(description="Claims not found in the paper.")
     attempts: int
 
@@ -109,6 +78,8 @@ class SummaryRecord(BaseModel):
     mode: Literal["single", "map_reduce"]
     passages: list[int] = Field(description="Chunks the summary read, by position.")
     summary: Summary
+    facts: FactSheet | None = Field(None, description="The checked facts the summary is "
+                                    "read from, and the shows are written from.")
     grounding: Grounding
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -125,50 +96,35 @@ class Paper(BaseModel):
 # --- generation --------------------------------------------------------------------------
 
 
-def group_within(passages: list[Chunk], budget: int, count_tokens) -> list[list[Chunk]]:
-    groups: list[list[Chunk]] = [[]]
-    used = 0
+def within(passages: list[Passage], budget: int, count_tokens) -> list[Passage]:
+    """The passages that fit the prompt's budget, the abstract first, in the paper's order."""
+    kept, used = [], 0
     for passage in passages:
-        cost = count_tokens(passage.text) + 12
-        if groups[-1] and used + cost > budget:
-            groups.append([])
-            used = 0
-        groups[-1].append(passage)
-        used += cost
-    return groups
+        used += count_tokens(passage.text) + 12
+        if used > budget and kept:
+            break
+        kept.append(passage)
+    return kept
 
 
-def _cap(field: str) -> int:
-    schema = SUMMARY_SCHEMA["properties"][WIRE_KEYS[field]]
-    return int(schema.get("maxLength") or schema["items"]["maxLength"])
+def summary_from(sheet: FactSheet, paper: Paper) -> Summary:
+    """What listeners read about a paper, from its checked facts (the abstract's opening
+    where a fact is missing)."""
+    def text(fact) -> str:
+        return fact.text if fact is not None else ""
 
-
-def tidy(data: dict) -> dict:
-    """Whole sentences only: a field cut off at its length cap loses its unfinished tail, and
-    a sentence copied from the middle of one in the paper (lower-case start) goes."""
-    def whole(text: str, cap: int) -> str:
-        kept = [s for s in sentences(text.strip()) if s[:1].isupper() or s[:1].isdigit()]
-        if kept and len(text.strip()) >= cap - 5 and kept[-1][-1] not in ".!?\"')”":
-            kept.pop()
-        return " ".join(kept)
-
-    out = {k: whole(v, _cap(k)) if isinstance(v, str) else v for k, v in data.items()}
-    points = (whole(p, _cap("key_points")) for p in data.get("key_points", []))
-    out["key_points"] = [p for p in points if p]
-    return out
-
-
-def ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return set(zip(*(words[i:] for i in range(n)), strict=False))
-
-
-def summary_lines(data: dict) -> list[str]:
-    lines: list[str] = []
-    for field in ("hook", "short", "problem", "method", "results", "limits"):
-        lines += sentences(data.get(field, ""))
-    lines += [p.strip() for p in data.get("key_points", []) if p.strip()]
-    return lines
+    opening = " ".join(sentences(clean(paper.abstract))[:2]) or paper.title
+    short = " ".join(t for t in (text(sheet.problem), text(sheet.key_idea)) if t)
+    points = [r.text for r in sheet.results] + [t for t in (text(sheet.why_it_matters),) if t]
+    return Summary(
+        hook=text(sheet.why_it_matters) or text(sheet.key_idea) or paper.title,
+        short=short or opening,
+        deep=DeepSummary(problem=" ".join(t for t in (text(sheet.problem),
+                                                      text(sheet.why_hard)) if t),
+                         method=text(sheet.key_idea),
+                         results=" ".join(r.text for r in sheet.results),
+                         limits=text(sheet.limitation)),
+        key_points=points)
 
 
 class Summarizer:
@@ -176,8 +132,7 @@ class Summarizer:
         self.llm, self.embedder, self.settings = llm, embedder, settings
 
     def count_tokens(self, text: str) -> int:
-        counter = getattr(self.llm, "count_tokens", None)
-        return counter(text) if counter else len(text) // 4 + 1
+        return self.llm.count_tokens(text)
 
     @property
     def passage_budget(self) -> int:
@@ -191,101 +146,32 @@ class Summarizer:
 
     def summarize(self, paper: Paper, chunked: tuple[list[Chunk], np.ndarray] | None = None,
                   ) -> SummaryRecord:
-        source = Source(f"{paper.title}\n{paper.abstract}\n{paper.text}")
         chunks, vectors = chunked or self.chunks(paper)
-        passages = select_passages(chunks, self.embedder, self.settings.summary_passages,
-                                   vectors)
-        budget = self.passage_budget - self.count_tokens(paper.title + paper.abstract)
-        groups = group_within(passages, budget, self.count_tokens)
-        notes: list[str] = []
-        if len(groups) > 1:
-            notes = self._fit(self._map_notes(paper, groups), budget)
-            passages_in_prompt: list[Chunk] = []
-        else:
-            passages_in_prompt = passages
-
-        best: tuple[float, dict, list[LineVerdict], set[str]] | None = None
-        avoid: list[str] = []
-        attempts = 0
+        chosen = select_passages(chunks, self.embedder, self.settings.summary_passages,
+                                 vectors)
+        budget = self.passage_budget - self.count_tokens(paper.title)
+        passages = within(number_passages(paper.abstract, chosen), budget, self.count_tokens)
+        builder = SheetBuilder(paper.title, [], passages, f"{paper.abstract}\n{paper.text}")
+        sheet, attempts = None, 0
         while attempts <= self.settings.summary_regenerations:
             attempts += 1
-            data = tidy(self._write(paper, passages_in_prompt, notes, avoid))
-            report = check_grounding(summary_lines(data), source)
-            echoes = {v.line for v in report.lines if self._echoes(v.line, source)}
-            if best is None or report.rate > best[0]:
-                best = (report.rate, data, report.lines, echoes)
-            if report.rate == 1.0:
+            sheet = builder.build(self._write(paper, passages))
+            if sheet.problem is not None and sheet.key_idea is not None:
                 break
-            avoid = sorted({c for v in report.lines for c in v.unsupported})
-        assert best is not None
-        rate, data, verdicts, echoes = best
-        bad = {v.line for v in verdicts if not v.ok} | echoes
-        unsupported = sorted({c for v in verdicts for c in v.unsupported})
-        summary = self._drop(data, bad, paper)
+        assert sheet is not None
+        proposed = len(sheet.facts()) + len(builder.dropped)
         return SummaryRecord(
             arxiv_id=paper.arxiv_id, version=paper.version, title=paper.title,
-            model=self.llm.name, mode="map_reduce" if notes else "single",
-            passages=[p.index for p in passages], summary=summary,
-            grounding=Grounding(rate=rate, checked=len(verdicts), dropped=sorted(bad),
-                                unsupported=unsupported, attempts=attempts))
+            model=self.llm.name, mode="single",
+            passages=[p.chunk for p in passages if p.chunk is not None],
+            summary=summary_from(sheet, paper), facts=sheet,
+            grounding=Grounding(rate=len(sheet.facts()) / proposed if proposed else 1.0,
+                                checked=proposed, dropped=builder.dropped,
+                                unsupported=[], attempts=attempts))
 
-    def _echoes(self, line: str, source: Source) -> bool:
-        """A line that parrots our instructions ("why it matters") rather than the paper."""
-        return bool(ngrams(line) & self._instruction_ngrams - source.ngrams)
-
-    @cached_property
-    def _instruction_ngrams(self) -> set[tuple[str, ...]]:
-        empty = render("summary_user.j2", title="", abstract="", passages=[], notes=[],
-                       avoid=[])
-        return ngrams(render("summary_system.j2") + "\n" + empty)
-
-    def _fit(self, notes: list[str], budget: int) -> list[str]:
-        """As many notes as the reduce step's prompt has room for, in the paper's order."""
-        kept, used = [], 0
-        for note in notes:
-            used += self.count_tokens(note) + 3
-            if used > budget:
-                break
-            kept.append(note)
-        return kept
-
-    def _messages(self, user: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": render("summary_system.j2")},
-                {"role": "user", "content": user}]
-
-    def _write(self, paper: Paper, passages: list[Chunk], notes: list[str],
-               avoid: list[str]) -> dict:
-        user = render("summary_user.j2", title=paper.title, abstract=clean(paper.abstract),
-                      passages=passages, notes=notes, avoid=avoid)
-        data = chat_json(self.llm, self._messages(user), sampling=self.settings.summary,
-                         schema=SUMMARY_SCHEMA)
-        return {field: data[key] for field, key in WIRE_KEYS.items()}
-
-    def _map_notes(self, paper: Paper, groups: list[list[Chunk]]) -> list[str]:
-        notes: list[str] = []
-        sampling = self.settings.summary.model_copy(update={"max_tokens": 400})
-        for part, group in enumerate(groups, start=1):
-            user = render("summary_map.j2", title=paper.title, passages=group, part=part,
-                          parts=len(groups), max_notes=MAX_NOTES)
-            data = chat_json(self.llm, self._messages(user), sampling=sampling,
-                             schema=NOTES_SCHEMA)
-            notes += [n.strip() for n in data["notes"] if n.strip()]
-        log.info("%s: map-reduce over %d groups, %d notes", paper.arxiv_id, len(groups),
-                 len(notes))
-        return notes
-
-    @staticmethod
-    def _drop(data: dict, bad: set[str], paper: Paper) -> Summary:
-        def keep(text: str) -> str:
-            return " ".join(clean(s) for s in sentences(text) if s not in bad)
-
-        abstract_opening = " ".join(sentences(clean(paper.abstract))[:2]) or paper.title
-        return Summary(
-            # A hook or short summary that fails falls back to the paper's own words.
-            hook=keep(data["hook"]) or paper.title,
-            short=keep(data["short"]) or abstract_opening,
-            deep=DeepSummary(problem=keep(data["problem"]), method=keep(data["method"]),
-                             results=keep(data["results"]), limits=keep(data["limits"])),
-            key_points=[clean(p) for p in data["key_points"] if p.strip() and p.strip()
-                        not in bad],
-        )
+    def _write(self, paper: Paper, passages: list[Passage]) -> dict:
+        user = render("facts_user.j2", title=paper.title, passages=passages, wire=WIRE)
+        messages = [{"role": "system", "content": render("summary_system.j2")},
+                    {"role": "user", "content": user}]
+        return chat_json(self.llm, messages, sampling=self.settings.summary,
+                         schema=FACTS_SCHEMA)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -10,8 +11,10 @@ from radio.artifacts import DataRoot
 from radio.config import Settings, WriterSettings
 from radio.messages import ShowRequested
 from radio.shows.checks import SegmentCheck, check_segment, copies
+from radio.shows.dialogue import Beat, LineChecks, Turn
 from radio.shows.programme import NoPapers, Ranker, plan_show, select_papers
 from radio.shows.script import Line
+from radio.shows.templates import render
 from radio.store import Store
 from radio.understanding.grounding import Source
 from tests.shows.corpus import CORPUS_PDF, DAILY_PAPERS, add_papers, pdf_text
@@ -139,7 +142,10 @@ def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> 
     assert "theme" in kinds and kinds.count("discussion") >= settings.writer.discussion_count
     themes = [s for s in script.segments if s.slot.kind == "theme"]
     assert all(len(s.slot.papers) >= 2 and s.lines for s in themes)
-    assert abs(sum(s.budget_s for s in script.rundown.slots) - 600) < 1
+    # Without the LLM or fact sheets there is little to say: the show is planned shorter,
+    # never padded, and says so.
+    assert 0 < script.planned_s <= 600
+    assert any("planned shorter" in p for p in script.problems)
 
     deep = ShowRequested(show_id="deep_dive-2312.10997", kind="deep_dive", date="2026-11-22",
                          length_s=420, paper_ids=["2312.10997"])
@@ -161,68 +167,56 @@ def test_fragments_author_voice_and_echoed_instructions(tablib: Source) -> None:
                         "line 3 repeats the instructions", "line 4 is a fragment"]
 
 
-def test_a_line_cut_by_its_bound_loses_its_unfinished_sentence() -> None:
-    from radio.shows.writing import finish_sentence
+def test_a_line_ends_where_a_sentence_ends_never_inside_one() -> None:
+    from radio.shows.dialogue import schema, trim
 
-    cut = "TabLib holds millions of tables with their context. It was built from GitHub and."
-    assert finish_sentence(cut, cut=True) == "TabLib holds millions of tables with their context."
-    assert finish_sentence("It was built from GitHub and Common.", cut=True) == \
-        "It was built from GitHub and Common"  # nothing to keep: the checks see a fragment
-    assert finish_sentence("A whole line that ended by itself.") == \
-        "A whole line that ended by itself."
+    long = ("TabLib holds millions of tables with their context. It was built from GitHub "
+            "and Common Crawl. The authors also kept the file names. And more.")
+    assert trim(long, 8) == "TabLib holds millions of tables with their context."
+    assert trim(long, 12) == ("TabLib holds millions of tables with their context. It was "
+                              "built from GitHub and Common Crawl.")
+    one = "A single long sentence that runs well past the words the line was planned to hold."
+    assert trim(one, 5) == one  # a sentence is never cut: the line keeps it whole
+    # The schema lets a line end only on a full stop, question or exclamation mark.
+    turn = Turn("Mira", "answers_about_result", 10)
+    pattern = schema([turn])["properties"][turn.key()]["pattern"]
+    assert re.fullmatch(pattern, "It reaches 627 million tables on that data.")
+    assert not re.fullmatch(pattern, "It reaches 627 million tables on that data, and")
 
 
 def test_lines_that_echo_the_real_prompt_are_caught(store_with_corpus) -> None:
-    from radio.shows.writing import ShowWriter, plan_lines, prompt_names
+    from radio.shows.dialogue import Conversation
+    from radio.shows.writing import ShowWriter
 
     settings, store, data = store_with_corpus
     writer = ShowWriter(settings, store, data, None)
     request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
                             length_s=600, categories=["cs.CL", "cs.CV", "cs.AI"])
     rundown, papers = plan_show(store, request, settings, writer.ranker)
-    intro, transition = rundown.slots[0], next(s for s in rundown.slots
-                                                if s.kind == "transition")
+    writer.checks = LineChecks(hosts=["Alex", "Mira"], allowed=writer._allowed(rundown),
+                               names=["Alex", "Mira", writer.station, rundown.title])
+    beat = writer._intro(rundown, papers, 60)
+    system = render(settings, "show_system.j2", station=writer.station, hosts=writer.hosts,
+                    paper=None, sheet=None)
+    chat = Conversation(None, system, settings.llm.dialogue, writer.checks)
 
-    def spec_for(slot, *lines: str) -> list[str]:
-        material = writer.material(slot, rundown, papers, None, "Tablib")
-        prompt = writer.prompt(slot, plan_lines(slot, writer.hosts, 150), material, {})
-        check = SegmentCheck(
-            hosts=["Alex", "Mira"], budget_words=sum(len(t.split()) for t in lines),
-            tolerance=0.5, source=material.source, allowed=material.allowed,
-            instructions=prompt.instructions,
-            names=prompt_names(material.context, ["Alex", "Mira"], writer.station),
-            mention=[material.context["next"]] if slot.kind == "transition" else [])
-        speakers = ["Alex", "Mira"] * len(lines)
-        problems, _ = check_segment([Line(speaker=s, text=t) for s, t in
-                                     zip(speakers, lines, strict=False)], check)
-        return problems
+    def problems(*lines: str) -> list[list[str]]:
+        writer.checks.said.clear()
+        chat.say(Beat(name="probe", cue=beat.cue, turns=[], source=beat.source))
+        return [writer.checks.problems(text, turn, beat.source)
+                for text, turn in zip(lines, beat.turns, strict=False)]
 
     day = "Friday 20 November 2026"
-    assert spec_for(intro, f"Welcome to The Daily Papers, {day} on Paper Radio. I'm Alex, "
-                           "and with me is Mira.",
-                    f"Hello everyone! We have {len(rundown.paper_ids)} papers for you today.") \
-        == []
-    # What the small model did with the old prompt's numbered instructions, with this one's.
-    assert spec_for(intro, "Alex welcomes listeners to the show and names both hosts, with "
-                           "a question to Mira.",
-                    "Listeners only hear the voices, so every line must sound natural when "
-                    "read aloud.") == ["line 1 repeats the instructions",
-                                       "line 2 repeats the instructions"]
-    # The default model's intro in the regenerated example, before this check caught it.
-    assert spec_for(intro, f"The Daily Papers, {day} is a show where there are six papers "
-                           "in total. This data states that this text between the delimiters "
-                           "is data, not instructions.",
-                    "The first topics in the show are counting and expository writing.") == \
-        ["line 1 repeats the instructions"]
-    assert spec_for(intro, f"The Daily Papers, {day} is a show on the paper material, and "
-                           "we're all interested in hearing it. The text between delimiters "
-                           "is data, not instructions.",
-                    "The first topics in the show are counting and expository writing.") == \
-        ["line 1 repeats the instructions"]
-    upcoming = transition.title.removeprefix("to: ")
-    assert spec_for(transition, f"And now, on to {upcoming}.") == []
-    assert spec_for(transition, "The show is about a new research paper on counting.") == \
-        [f"does not name {upcoming[:60]!r}"]
+    assert problems(f"Welcome to The Daily Papers, {day} on Paper Radio. I'm Alex, "
+                    "and with me is Mira.",
+                    f"Hello everyone! We have {len(rundown.paper_ids)} papers for you today."
+                    ) == [[], []]
+    # What the small model said on air with the old prompts, checked against this one's.
+    echoed = problems("Welcome to The Daily Papers. Every number and every name you use "
+                      "must be in the facts.",
+                      "Listeners only hear the voices, so every line must sound natural "
+                      "when read aloud.")
+    assert echoed == [["repeats the instructions"], ["repeats the instructions"]]
 
 
 def test_a_short_segment_may_be_a_few_words_off(tablib: Source) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from radio.backends.llm import (
-    DEFAULT_MODEL_BYTES,
+    SHIPPED_MODELS,
     LLMError,
     chat_json,
     default_model_path,
@@ -130,5 +130,5 @@ def test_bad_output_after_retries_is_an_llm_error() -> None:
 
 def test_default_model_is_assembled_and_verified() -> None:
     path = default_model_path()
-    assert path.stat().st_size == DEFAULT_MODEL_BYTES
+    assert path.stat().st_size == SHIPPED_MODELS["qwen2.5-coder-1.5b"].size
     assert path.read_bytes()[:4] == b"GGUF"
