@@ -109,7 +109,8 @@ class LLMSettings(Section):
     timeout_s: float = Field(300.0, description="Timeout of one request to the server.")
     retries: int = Field(3, description="Retries of a failed request.")
     summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=800)
-    summary_passages: int = Field(12, description="Passages of the paper a summary reads.")
+    summary_passages: int = Field(8, description="Passages of the paper a fact sheet reads "
+                                  "(besides the abstract); each costs prompt time.")
     chunk_words: int = Field(160, description="Words per chunk of paper text.")
     summary_regenerations: int = Field(1, description="Retries of a summary that is not grounded.")
     dialogue: SamplingSettings = SamplingSettings(temperature=0.7, max_tokens=600)
@@ -150,8 +151,8 @@ class WriterSettings(Section):
     weekly_length_s: int = 45 * 60
     discussion_count: int = Field(3, description="Top papers that get a full discussion.")
     words_per_minute: int = 150
-    max_regenerations: int = 2
-    segment_tolerance: float = Field(0.25, description="Allowed length error of one segment.")
+    max_regenerations: int = Field(1, description="Times a line that fails its checks is "
+                                   "written again before the fallback line is used.")
     length_tolerance: float = Field(0.15, description="Allowed length error of a whole show.")
     prompts_dir: Path | None = Field(None, description="Prompt templates; default: prompts/.")
 

@@ -1,19 +1,17 @@
-"""Checks a written segment must pass before it goes to the voices.
+"""What makes a line unfit to air, whatever it says, and the whole-show checks.
 
-Small models invent facts, mix up hosts, repeat themselves and copy the abstract; each
-check here names one of those failures in words, so a failed segment can be regenerated
-(and the reason logged) or replaced by the fallback (radio.shows.fallback).
+Small models drift into markup, fragments, the authors' "we" and the prompt's own wording;
+each check here names one of those failures in words, so a failed line can be written
+again (and the reason logged) or replaced (radio.shows.dialogue holds the checks that
+need the paper: grounding, copies, repeats).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from itertools import pairwise
 
-from radio.shows.script import Line, Script, count_words
-from radio.understanding.grounding import GroundingReport, Source, check_grounding
+from radio.shows.script import Script
 
 _MARKUP = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|ai)\b|arxiv\.org|[<>{}\[\]\\$#|`~^]|\*\*|__")
@@ -27,30 +25,10 @@ _SENTENCE_END = re.compile(r"[.!?][)'\"”’]*$")
 _TRAILING = re.compile(r"[,;:(&/-]\s*[.!?]+$")  # "...for large language models,."
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPEAKER_PREFIX = re.compile(r"^\s*([A-Z][\w .'-]{0,30}):\s+")
-COPY_NGRAM = 8
-COPY_SHARE = 0.5
 ECHO_NGRAM, ECHO_RUNS = 4, 2  # two runs of four content words: five in the same order
 _FUNCTION_WORDS_TEXT = """a an the of to in on at by for with and or but is are was were be been
 it its this that these those as from into than then so"""
 _FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
-MIN_JUDGED_WORDS = 24
-
-
-@dataclass
-class SegmentCheck:
-    """What a segment is checked against."""
-
-    hosts: list[str]
-    budget_words: float
-    tolerance: float
-    source: Source
-    allowed: list[str] = field(default_factory=list)
-    abstract: str = ""
-    alternate: bool = True
-    seen: set[str] = field(default_factory=set)  # lines already in the show
-    instructions: str = ""  # the prompt without its data: lines must not echo it
-    names: list[str] = field(default_factory=list)  # titles, hosts, dates the prompt names
-    mention: list[str] = field(default_factory=list)  # words of which one must be said
 
 
 def clean_text(text: str, hosts: list[str]) -> str:
@@ -76,16 +54,6 @@ def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def copies(text: str, original: str, share: float = COPY_SHARE, n: int = COPY_NGRAM) -> bool:
-    """At least `share` of the text's n-word runs occur verbatim in `original`."""
-    words = fingerprint(text).split()
-    if len(words) < n or not original:
-        return False
-    mine = _ngrams(words, n)
-    theirs = _ngrams(fingerprint(original).split(), n)
-    return len(mine & theirs) / len(mine) >= share
-
-
 def _named(text: str, names: list[str]) -> list[str]:
     """The text's content words, with every name as one placeholder word."""
     text = fingerprint(text)
@@ -107,41 +75,6 @@ def echoes(text: str, instructions: str, names: list[str], n: int = ECHO_NGRAM) 
     return bool(shared) and (len(shared) >= ECHO_RUNS or len(shared) >= 0.2 * len(mine))
 
 
-def check_speakers(lines: list[Line], spec: SegmentCheck) -> list[str]:
-    problems = [f"line {n}: speaker {line.speaker!r} is not a host"
-                for n, line in enumerate(lines, 1) if line.speaker not in spec.hosts]
-    if spec.alternate:
-        problems += [f"line {n}: {line.speaker} speaks twice in a row"
-                     for n, (prev, line) in enumerate(pairwise(lines), 2)
-                     if prev.speaker == line.speaker]
-    return problems
-
-
-def check_length(lines: list[Line], spec: SegmentCheck) -> list[str]:
-    """The segment's words within its tolerance; a short one (a transition) is allowed the
-    slack of a MIN_JUDGED_WORDS segment: a title is long in characters and short in words."""
-    words = sum(count_words(line.text) for line in lines)
-    slack = max(spec.budget_words, MIN_JUDGED_WORDS) * spec.tolerance
-    low, high = spec.budget_words - slack, spec.budget_words + slack
-    if not low <= words <= high:
-        return [f"{words} words, budget {spec.budget_words:.0f} (allowed {low:.0f}-{high:.0f})"]
-    return []
-
-
-def check_repeats(lines: list[Line], spec: SegmentCheck) -> list[str]:
-    problems: list[str] = []
-    earlier: list[str] = []
-    for n, line in enumerate(lines, 1):
-        mark = fingerprint(line.text)
-        if not mark:
-            problems.append(f"line {n} is empty")
-        elif mark in spec.seen or any(SequenceMatcher(None, mark, e).ratio() > 0.85
-                                      or (len(mark) > 30 and mark in e) for e in earlier):
-            problems.append(f"line {n} repeats an earlier line")
-        earlier.append(mark)
-    return problems
-
-
 def line_problems(text: str) -> list[str]:
     """What makes a line unfit to say, whatever it says: markup, another script, a
     fragment, the authors' own voice, a sentence that does not end."""
@@ -158,47 +91,6 @@ def line_problems(text: str) -> list[str]:
     if not _SENTENCE_END.search(text) or _TRAILING.search(text):
         problems.append("ends mid-sentence")
     return problems
-
-
-def check_text(lines: list[Line], spec: SegmentCheck, copy_check: bool = True) -> list[str]:
-    problems: list[str] = []
-    for n, line in enumerate(lines, 1):
-        problems += [f"line {n}{': ' if p.startswith(('URL', 'not in')) else ' '}{p}"
-                     for p in line_problems(line.text)]
-        if spec.instructions and echoes(line.text, spec.instructions, spec.names):
-            problems.append(f"line {n} repeats the instructions")
-        if copy_check and copies(line.text, spec.abstract):
-            problems.append(f"line {n} copies the abstract")
-    return problems
-
-
-def check_mentions(lines: list[Line], spec: SegmentCheck) -> list[str]:
-    """A segment that must name something (the next item, for a transition) names it."""
-    said = set(fingerprint(" ".join(line.text for line in lines)).split())
-    wanted = {w for w in fingerprint(" ".join(spec.mention)).split() if len(w) > 3}
-    if wanted and not said & wanted:
-        return [f"does not name {' '.join(spec.mention)[:60]!r}"]
-    return []
-
-
-def check_grounded(lines: list[Line], spec: SegmentCheck) -> tuple[list[str], GroundingReport]:
-    report = check_grounding([line.text for line in lines], spec.source,
-                             allowed=spec.allowed)
-    problems = [f"line {n + 1}: not in the paper: {', '.join(v.unsupported[:5])}"
-                for n, v in enumerate(report.lines) if not v.ok]
-    return problems, report
-
-
-def check_segment(lines: list[Line], spec: SegmentCheck, *, copy_check: bool = True,
-                  ) -> tuple[list[str], GroundingReport]:
-    """Every problem of a segment (empty: it may air), and its grounding report."""
-    if not lines:
-        return ["no lines"], GroundingReport(lines=[], rate=0.0)
-    problems = (check_speakers(lines, spec) + check_length(lines, spec)
-                + check_repeats(lines, spec) + check_text(lines, spec, copy_check)
-                + check_mentions(lines, spec))
-    grounding_problems, report = check_grounded(lines, spec)
-    return problems + grounding_problems, report
 
 
 def check_show(script: Script, hosts: list[str], tolerance: float, length_s: float) -> list[str]:

@@ -60,6 +60,7 @@ class Beat:
     source: Source  # where its numbers and names may come from
     paper_id: str | None = None
     section: str | None = None
+    page: int | None = None  # the page its fact rests on
 
     @property
     def words(self) -> int:
@@ -201,7 +202,8 @@ class Conversation:
                 chosen.append((turn, text, by_model))
                 self.checks.remember(text)
         outcome.lines = [Line(speaker=t.speaker, text=text, paper_id=beat.paper_id,
-                              section=beat.section, origin="model" if mine else "fallback")
+                              section=beat.section, page=beat.page,
+                              origin="model" if mine else "fallback")
                          for t, text, mine in chosen]
         if outcome.lines:
             self._remember(beat, [(t.key(), text) for t, text, _ in chosen])

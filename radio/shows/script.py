@@ -28,6 +28,8 @@ class Line(BaseModel):
     text: str
     paper_id: str | None = None
     section: str | None = Field(None, description="Part of the paper the line talks about.")
+    page: int | None = Field(None, description="The PDF page the line's fact comes from: "
+                             "shown on the video while it is said, where the licence allows.")
     origin: Literal["model", "fallback"] | None = Field(
         None, description="Who wrote it: the model, or the fallback's phrasings.")
 

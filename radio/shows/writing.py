@@ -298,7 +298,8 @@ class ShowWriter:
                                      for r in sheet.results),
                                    sheet.passage_text(topic.fact.passages)]))
         return Beat(name=topic.name, cue=cue, turns=turns, source=source,
-                    paper_id=paper.arxiv_id, section=SECTION[topic.name])
+                    paper_id=paper.arxiv_id, section=SECTION[topic.name],
+                    page=sheet.page_of(topic.fact))
 
     def _fallback_answer(self, fact: Fact, name: str) -> str:
         """The fact in the explainer's mouth: its sentence (the model's own words from the

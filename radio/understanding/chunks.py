@@ -33,6 +33,7 @@ class Chunk:
     text: str
     section: str | None = None
     kind: str | None = None
+    page: int | None = None  # where it starts, so a line about it can show that page
 
 
 # Sentences that talk to a language model rather than to a reader: a paper is data, and
@@ -68,22 +69,28 @@ def strip_references(text: str) -> str:
     return text
 
 
-def _pack(paragraphs: Iterable[str], max_words: int) -> list[str]:
-    """Paragraphs packed into pieces of about `max_words`; long ones split at sentences."""
-    pieces: list[str] = []
+def _pack(paragraphs: Iterable[str], max_words: int,
+          pages: list[int | None] | None = None) -> list[tuple[str, int | None]]:
+    """Paragraphs packed into pieces of about `max_words`, each with the page of its first
+    paragraph; long ones split at sentences."""
+    pieces: list[tuple[str, int | None]] = []
     words: list[str] = []
-    for paragraph in paragraphs:
+    start: int | None = None
+    for n, paragraph in enumerate(paragraphs):
         for sentence in sentences(clean(paragraph)):
+            if not words:
+                start = pages[n] if pages else None
             words += sentence.split()
             while len(words) >= max_words:  # a table row run has no sentence end: cut it
                 cut = max_words if len(words) > 2 * max_words else len(words)
-                pieces.append(" ".join(words[:cut]))
+                pieces.append((" ".join(words[:cut]), start))
                 words = words[cut:]
+                start = pages[n] if pages else None
     if words:
         if pieces and len(words) < max_words // 4:
-            pieces[-1] += " " + " ".join(words)  # no tiny tail chunk
+            pieces[-1] = (pieces[-1][0] + " " + " ".join(words), pieces[-1][1])  # no tiny tail
         else:
-            pieces.append(" ".join(words))
+            pieces.append((" ".join(words), start))
     return pieces
 
 
@@ -92,16 +99,17 @@ def chunks_from_sections(sections: dict, max_words: int = 160) -> list[Chunk]:
     for section in sections.get("sections", []):
         if section.get("kind") in SKIPPED_KINDS:
             continue
-        paragraphs = [p["text"] for p in section.get("paragraphs", [])]
-        for piece in _pack(paragraphs, max_words):
+        paragraphs = section.get("paragraphs", [])
+        for piece, page in _pack([p["text"] for p in paragraphs], max_words,
+                                 [p.get("page") for p in paragraphs]):
             chunks.append(Chunk(len(chunks), piece, section.get("title") or None,
-                                section.get("kind")))
+                                section.get("kind"), page))
     return chunks
 
 
 def chunks_from_text(text: str, max_words: int = 160) -> list[Chunk]:
     paragraphs = re.split(r"\n\s*\n", strip_references(text))
-    return [Chunk(i, piece) for i, piece in enumerate(_pack(paragraphs, max_words))]
+    return [Chunk(i, piece) for i, (piece, _) in enumerate(_pack(paragraphs, max_words))]
 
 
 def make_chunks(text: str, sections: dict | None, max_words: int = 160) -> list[Chunk]:

@@ -38,6 +38,7 @@ class Passage(BaseModel):
     text: str
     section: str | None = None
     chunk: int | None = Field(None, description="Chunk index; None for the abstract.")
+    page: int | None = Field(None, description="Page of the PDF it starts on.")
 
 
 class Fact(BaseModel):
@@ -64,6 +65,11 @@ class FactSheet(BaseModel):
     limitation: Fact | None = None
     why_it_matters: Fact | None = None
     passages: list[Passage] = Field(default_factory=list)
+
+    def page_of(self, fact: Fact) -> int | None:
+        """The page of the body the fact rests on (not the abstract's first page)."""
+        pages = [p.page for p in self.passages if p.n in fact.passages and p.chunk is not None]
+        return next((page for page in pages if page), None)
 
     def passage_text(self, numbers: list[int]) -> str:
         wanted = set(numbers)
@@ -123,7 +129,7 @@ def number_passages(abstract: str, chunks: list[Chunk]) -> list[Passage]:
     """[1] the abstract, then the chunks in the paper's order."""
     opening = clean(abstract)
     out = [Passage(n=1, text=opening, section="abstract")] if opening else []
-    out += [Passage(n=len(out) + i, text=c.text, section=c.section, chunk=c.index)
+    out += [Passage(n=len(out) + i, text=c.text, section=c.section, chunk=c.index, page=c.page)
             for i, c in enumerate(chunks, start=1)]
     return out
 
@@ -174,15 +180,15 @@ class SheetBuilder:
             short_name=self.short_name(str(data.get(WIRE["short_name"], ""))),
             analogy=self._analogy(str(data.get(WIRE["analogy"], ""))),
             passages=self.passages)
-        seen: set[str] = set()
+        seen: set[str] = set()  # results first: a measured fact beats its restatement
+        for raw in data.get(WIRE["results"], [])[:MAX_RESULTS]:
+            result = self.result(raw)
+            if result is not None and self._new(result.text, seen, "result"):
+                sheet.results.append(result)
         for field in ("problem", "why_hard", "key_idea", "limitation", "why_it_matters"):
             fact = self.fact(field, data.get(WIRE[field]))
             if fact is not None and self._new(fact.text, seen, field):
                 setattr(sheet, field, fact)
-        for raw in data.get(WIRE["results"], [])[:MAX_RESULTS]:
-            result = self.result(raw)
-            if result is not None and self._new(result.text + result.number, seen, "result"):
-                sheet.results.append(result)
         return sheet
 
     def _new(self, text: str, seen: set[str], field: str) -> bool:
@@ -272,13 +278,13 @@ _MEASURE = re.compile(
 
 def headline_numbers(text: str) -> list[str]:
     """The measurements a sentence states, as written ("627 million", "4.5", "12%"): not
-    years, not citation marks."""
+    years, list numbers or citation marks."""
     out = []
     for match in _MEASURE.finditer(text):
-        value = number_value(match.group(1))
-        if value is None or (1900 <= value <= 2100 and "." not in match.group(1)
-                             and not match.group(2)):
-            continue
+        value, unit = number_value(match.group(1)), match.group(2)
+        bare = "." not in match.group(1) and not unit
+        if value is None or (bare and (1900 <= value <= 2100 or value < 10)):
+            continue  # a year, or a count too small to be a headline ("1." of a list)
         out.append(match.group(0).strip())
     return out
 

@@ -5,8 +5,8 @@
    method, the results and the limits, plus the opening; they are numbered after the
    abstract ([1]) and trimmed to the context window.
 3. One constrained call writes the fact sheet (radio.understanding.facts): every fact cites
-   the passages it rests on, and is checked against them; a sheet without its problem or
-   key idea is asked for once more.
+   the passages it rests on, and is checked against them; a sheet left with neither its
+   problem nor its key idea is asked for once more.
 4. The summary (hook, short, deep, key points) that the feed, the web page and the CLI show
    is read off the checked facts: no second call, and nothing the checks dropped.
 """
@@ -156,8 +156,8 @@ class Summarizer:
         while attempts <= self.settings.summary_regenerations:
             attempts += 1
             sheet = builder.build(self._write(paper, passages))
-            if sheet.problem is not None and sheet.key_idea is not None:
-                break
+            if sheet.problem is not None or sheet.key_idea is not None:
+                break  # asked again only when nearly nothing survived the checks
         assert sheet is not None
         proposed = len(sheet.facts()) + len(builder.dropped)
         return SummaryRecord(

@@ -197,4 +197,4 @@ class TtsWorker(Worker):
         return SegmentVoiced(
             show_id=show_id, seq=seq, total=total, audio=audio, duration_s=done.duration_s,
             speaker=line.speaker, text=line.text, paper_id=line.paper_id,
-            section=line.section, last=seq == total - 1)
+            section=line.section, page=line.page, last=seq == total - 1)

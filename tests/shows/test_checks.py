@@ -10,12 +10,11 @@ import pytest
 from radio.artifacts import DataRoot
 from radio.config import Settings, WriterSettings
 from radio.messages import ShowRequested
-from radio.shows.checks import SegmentCheck, check_segment, copies
 from radio.shows.dialogue import Beat, LineChecks, Turn
 from radio.shows.programme import NoPapers, Ranker, plan_show, select_papers
-from radio.shows.script import Line
 from radio.shows.templates import render
 from radio.store import Store
+from radio.understanding.facts import runs_of
 from radio.understanding.grounding import Source
 from tests.shows.corpus import CORPUS_PDF, DAILY_PAPERS, add_papers, pdf_text
 
@@ -29,51 +28,56 @@ def tablib() -> Source:
     return Source(pdf_text(TABLIB))
 
 
-def spec(source: Source, budget: float = 40, **kw: object) -> SegmentCheck:
-    return SegmentCheck(hosts=["Alex", "Mira"], budget_words=budget, tolerance=0.25,
-                        source=source, allowed=["Alex", "Mira"], **kw)
+def checks(tablib: Source, paper_text: str = "") -> LineChecks:
+    return LineChecks(hosts=["Alex", "Mira"], allowed=["Alex", "Mira"],
+                      paper_runs=runs_of(paper_text))
+
+
+def problems_of(tablib: Source, *lines: str, must: list[str] | None = None,
+                paper_text: str = "", instructions: str = "") -> list[list[str]]:
+    """Each line's problems, checked in order as a show says them."""
+    line_checks = checks(tablib, paper_text)
+    line_checks.instructions = instructions
+    found = []
+    for text in lines:
+        found.append(line_checks.problems(text, Turn("Mira", "says", 20, must_say=must or []),
+                                          tablib))
+        line_checks.remember(text)
+    return found
 
 
 def test_grounding_catches_a_planted_number(tablib: Source) -> None:
-    true = [Line(speaker="Alex", text="TabLib is a dataset of 627 million tables, mostly from "
-                 "GitHub and Common Crawl, with a lot of context around each table."),
-            Line(speaker="Mira", text="That is a huge collection, and it comes with context for "
-                 "every table it holds, which is what makes it different from older sets.")]
-    problems, report = check_segment(true, spec(tablib, budget=55))
-    assert problems == [] and report.rate == 1.0
+    true = ("TabLib is a dataset of 627 million tables, mostly from GitHub and Common Crawl, "
+            "with a lot of context around each table.")
+    assert problems_of(tablib, true) == [[]]
     assert "913" not in tablib.text  # the planted number is nowhere in the paper
-    planted = [true[0].model_copy(update={"text": true[0].text.replace("627", "913")}),
-               true[1]]
-    problems, report = check_segment(planted, spec(tablib, budget=55))
-    assert problems == ["line 1: not in the paper: 913"]
-    assert report.rate == 0.5
+    assert problems_of(tablib, true.replace("627", "913")) == [["not in the paper: 913"]]
 
 
 def test_grounding_catches_an_invented_name(tablib: Source) -> None:
-    line = Line(speaker="Mira", text="They trained Gemini on it and it beat every other model.")
-    problems, _ = check_segment([line], spec(tablib, budget=11))
-    assert problems == ["line 1: not in the paper: Gemini"]
+    assert problems_of(tablib, "They trained Gemini on it and it beat every other model.") \
+        == [["not in the paper: Gemini"]]
 
 
-def test_speakers_length_repeats_markup_and_copies(tablib: Source) -> None:
-    abstract = ("It is well-established that large, diverse datasets play a pivotal role in "
-                "the performance of modern AI systems for text and image modalities.")
-    lines = [Line(speaker="Alex", text="Tables are everywhere, and this paper collects them."),
-             Line(speaker="Bob", text="I am not a host of this show, am I?"),
-             Line(speaker="Bob", text="See https://example.com for the **data**."),
-             Line(speaker="Alex", text="Tables are everywhere, and this paper collects them!"),
-             Line(speaker="Mira", text=abstract),
-             Line(speaker="Alex", text="And then it just stops in the middle of")]
-    problems, _ = check_segment(lines, spec(tablib, budget=200, abstract=abstract))
-    text = "\n".join(problems)
-    assert "line 2: speaker 'Bob' is not a host" in text
-    assert "line 3: Bob speaks twice in a row" in text
-    assert "words, budget 200" in text
-    assert "line 4 repeats an earlier line" in text
-    assert "line 3: URL or markup" in text
-    assert "line 5 copies the abstract" in text
-    assert "line 6 ends mid-sentence" in text
-    assert copies(abstract, abstract) and not copies("Tables are everywhere.", abstract)
+def test_markup_repeats_copies_cut_lines_and_missing_numbers(tablib: Source) -> None:
+    paper = ("It is well-established that large, diverse datasets play a pivotal role in "
+             "the performance of modern AI systems for text and image modalities.")
+    found = problems_of(tablib, "Tables are everywhere, and this paper collects them.",
+                        "See https://example.com for the **data**.",
+                        "Tables are everywhere, and this paper collects them!",
+                        paper, "And then it just stops in the middle of",
+                        paper_text=paper)
+    assert found[0] == []
+    assert found[1] == ["URL or markup 'https://'"]
+    assert found[2] == ["repeats an earlier line"]
+    assert found[3] == ["copies the paper: 'it is well established that large diverse "
+                        "datasets play a pivotal role'"]  # the first 12 words in a row
+    assert found[4] == ["ends mid-sentence"]
+    # A line that must say the number it is about, and does not.
+    assert problems_of(tablib, "TabLib is very large indeed.", must=["627 million"]) == \
+        [["does not say '627 million'"]]
+    assert problems_of(tablib, "TabLib holds 627 million tables.", must=["627 million"]) == \
+        [[]]
 
 
 @pytest.fixture
@@ -158,13 +162,13 @@ def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> 
 
 def test_fragments_author_voice_and_echoed_instructions(tablib: Source) -> None:
     instructions = "explain the paper's main idea in plain words, as if to a curious friend."
-    lines = [Line(speaker="Alex", text="and then the tables were collected from many places."),
-             Line(speaker="Mira", text="We propose a dataset of tables with their context."),
-             Line(speaker="Alex", text="Let me explain the paper's main idea in plain words."),
-             Line(speaker="Mira", text="The tables come from many file formats...")]
-    problems, _ = check_segment(lines, spec(tablib, budget=38, instructions=instructions))
-    assert problems == ["line 1 is a fragment", "line 2 speaks as the paper's authors",
-                        "line 3 repeats the instructions", "line 4 is a fragment"]
+    found = problems_of(tablib, "and then the tables were collected from many places.",
+                        "We propose a dataset of tables with their context.",
+                        "Let me explain the paper's main idea in plain words.",
+                        "The tables come from many file formats...",
+                        instructions=instructions)
+    assert found == [["is a fragment"], ["speaks as the paper's authors"],
+                     ["repeats the instructions"], ["is a fragment"]]
 
 
 def test_a_line_ends_where_a_sentence_ends_never_inside_one() -> None:
@@ -219,18 +223,9 @@ def test_lines_that_echo_the_real_prompt_are_caught(store_with_corpus) -> None:
     assert echoed == [["repeats the instructions"], ["repeats the instructions"]]
 
 
-def test_a_short_segment_may_be_a_few_words_off(tablib: Source) -> None:
-    bridge = [Line(speaker="Alex", text="Next up, TabLib: a dataset of 627 million tables, "
-                                        "each with its context.")]
-    assert check_segment(bridge, spec(tablib, budget=18))[0] == []  # 13 of 18 words
-    assert check_segment(bridge, spec(tablib, budget=30))[0] == \
-        ["13 words, budget 30 (allowed 22-38)"]
-
-
 def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Source) -> None:
-    lines = [Line(speaker="Mira", text="The show has two items on tables and on the context "
-                                       "around each table, and it also covers datasets,."),
-             Line(speaker="Alex", text="The show has two items on tables and on the context "
-                                       "around each table.")]
-    problems, _ = check_segment(lines, spec(tablib, budget=32))
-    assert problems == ["line 2 repeats an earlier line", "line 1 ends mid-sentence"]
+    found = problems_of(tablib, "The show has two items on tables and on the context around "
+                                "each table, and it also covers datasets,.",
+                        "The show has two items on tables and on the context around each "
+                        "table, and it also covers datasets.")
+    assert found == [["ends mid-sentence"], ["repeats an earlier line"]]

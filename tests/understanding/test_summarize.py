@@ -138,6 +138,8 @@ def test_a_result_keeps_its_number_and_the_passage_that_holds_it(corpus_papers) 
     assert result.number == "290.82"
     assert result.passages == [2]  # re-cited from the abstract to the table's passage
     assert result.metric == "MAE"
+    # The line that says it can show the page with the table on the video.
+    assert table.page and sheet.page_of(result) == table.page > 1
 
 
 @pytest.mark.slow
