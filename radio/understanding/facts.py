@@ -296,11 +296,12 @@ def short_name_of(title: str, text: str, proposed: str = "") -> str:
     the title's first words."""
     name = " ".join(proposed.split()).strip(" .")
     opening = f"{title}\n{text[:4000]}"
+    head = title.split(":")[0].strip()
+    short = name and (len(name.split()) <= 3 or name.lower() == head.lower())
     found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", opening, re.I) \
-        if name and len(name.split()) <= 4 else None
+        if short else None  # four words of a long title are no name
     if found:
         return found.group()
-    head = title.split(":")[0].strip()
     if len(head.split()) <= 4:
         return head
     return defined_acronym(opening, head) or _first_words(head, 3)
@@ -312,13 +313,23 @@ _DEFINED = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,6})\(([A-Z][A-Za-z0-9]*[A-Z][A-
 def defined_acronym(text: str, title: str) -> str | None:
     """The acronym a text defines for the head of its title, as "Retrieval-Augmented
     Generation (RAG)" for "Retrieval-Augmented Generation for Large Language Models"."""
-    head = " ".join(_words(title)[:3])
+    opening_words = _words(title)[:3]
     for match in _DEFINED.finditer(text):
         letters = re.sub(r"[^A-Z]", "", match.group(2))
         words = _words(match.group(1))[-len(letters):]
         if len(words) == len(letters) and " ".join(words) in " ".join(_words(title)) \
-                and head.startswith(words[0]):
+                and words[0] in opening_words:
             return match.group(2)
+    return _initials_acronym(text, title)
+
+
+def _initials_acronym(text: str, title: str) -> str | None:
+    """An acronym the text uses that spells a run of the title's words ("AMDCN" for
+    "Aggregated Multicolumn Dilated Convolution Network")."""
+    initials = "".join(w[0] for w in re.split(r"[\s-]+", title) if w[:1].isupper())
+    for token in dict.fromkeys(re.findall(r"\b[A-Z]{3,8}\b", text)):
+        if token in initials.upper():
+            return token
     return None
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -44,6 +45,7 @@ from radio.understanding.prompts import render
 log = logging.getLogger(__name__)
 
 PROMPT_OVERHEAD_TOKENS = 700  # system prompt, instructions and the JSON scaffolding
+_MEASURED = re.compile(r"\d+\.\d+|\d+(?:\.\d+)?\s*%")  # 290.82, 45%: a result's numbers
 
 
 class DeepSummary(BaseModel):
@@ -107,6 +109,15 @@ def within(passages: list[Passage], budget: int, count_tokens) -> list[Passage]:
     return kept
 
 
+def with_numbers(chunks: list[Chunk], chosen: list[Chunk]) -> list[Chunk]:
+    """The chosen passages plus the one richest in measurements (a results table), which
+    retrieval by meaning tends to miss, so results have numbers to come from."""
+    rich = max(chunks, key=lambda c: len(_MEASURED.findall(c.text)), default=None)
+    if rich is None or rich in chosen or len(_MEASURED.findall(rich.text)) < 3:
+        return chosen
+    return sorted([*chosen, rich], key=lambda c: c.index)
+
+
 def summary_from(sheet: FactSheet, paper: Paper) -> Summary:
     """What listeners read about a paper, from its checked facts (the abstract's opening
     where a fact is missing)."""
@@ -147,8 +158,8 @@ class Summarizer:
     def summarize(self, paper: Paper, chunked: tuple[list[Chunk], np.ndarray] | None = None,
                   ) -> SummaryRecord:
         chunks, vectors = chunked or self.chunks(paper)
-        chosen = select_passages(chunks, self.embedder, self.settings.summary_passages,
-                                 vectors)
+        chosen = with_numbers(chunks, select_passages(
+            chunks, self.embedder, self.settings.summary_passages, vectors))
         budget = self.passage_budget - self.count_tokens(paper.title)
         passages = within(number_passages(paper.abstract, chosen), budget, self.count_tokens)
         builder = SheetBuilder(paper.title, [], passages, f"{paper.abstract}\n{paper.text}")
