@@ -310,7 +310,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("./data"), description="Root of every artifact and the DB.")
-    database_url: str | None = Field(None, description="Default: sqlite under data_dir.")
+    database_url: str | None = Field(
+        None, description="postgresql://user@host/db for a station on several machines; "
+        "unset: SQLite under data_dir.")
     broker_url: SecretStr | None = Field(
         None, description="mqtt://user:pass@host:1883; unset runs the embedded broker."
     )

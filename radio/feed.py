@@ -220,7 +220,7 @@ def _add_item(fg: FeedGenerator, settings: Settings, data: DataRoot, row: Any) -
 
 def render_feed(store: Store, data: DataRoot, settings: Settings) -> bytes:
     fg = _channel(settings, data)
-    for row in store.query("SELECT * FROM episodes ORDER BY published_at DESC"):
+    for row in store.episodes():
         _add_item(fg, settings, data, row)
     return fg.rss_str(pretty=True)
 
@@ -240,7 +240,7 @@ def expired_episodes(store: Store, settings: Settings, now: datetime | None = No
     """Show ids past the policy: beyond the newest `keep_episodes`, or older than `keep_days`."""
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=settings.feed.keep_days)
-    rows = store.query("SELECT show_id, published_at FROM episodes ORDER BY published_at DESC")
+    rows = store.episodes()
     return [r["show_id"] for index, r in enumerate(rows)
             if index >= settings.feed.keep_episodes
             or datetime.fromisoformat(r["published_at"]) < cutoff]
@@ -251,7 +251,7 @@ def apply_retention(store: Store, data: DataRoot, settings: Settings,
     """Delete expired episodes: rows first, then the feed, then the files it no longer names."""
     expired = expired_episodes(store, settings, now)
     for show_id in expired:
-        store.execute("DELETE FROM episodes WHERE show_id=?", (show_id,))
+        store.delete_episode(show_id)
     build_feed(store, data, settings)
     for show_id in expired:
         for path in EpisodePaths.of(data, show_id).all():

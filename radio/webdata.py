@@ -110,7 +110,7 @@ def page_path(store: Store, data: DataRoot, arxiv_id: str, page: int,
         base, _ = parse_arxiv_id(arxiv_id)
     except InvalidId:
         return None
-    row = store.one("SELECT licence_url FROM papers WHERE arxiv_id=?", (base,))
+    row = store.paper(base)
     if row is None or (licensed_only and not pages_allowed(row["licence_url"])):
         return None
     path = (folder / "pages" / f"{page:03d}.png").resolve()
@@ -153,9 +153,7 @@ def titles_of(store: Store, ids: list[str]) -> dict[str, str]:
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    marks = ",".join("?" * len(ids))
-    rows = store.query(f"SELECT arxiv_id, title FROM papers WHERE arxiv_id IN ({marks})", ids)
-    return {r["arxiv_id"]: r["title"] for r in rows}
+    return store.paper_titles(ids)
 
 
 def onair_view(store: Store, data: DataRoot, now: OnAirNow | None,
@@ -175,8 +173,7 @@ def onair_view(store: Store, data: DataRoot, now: OnAirNow | None,
     if now.show_id and now.seq is not None:
         lines = _cached_lines(data, now.show_id)
         if not lines:
-            row = store.one("SELECT count(*) FROM segments WHERE show_id=?", (now.show_id,))
-            total = int(row[0]) if row else 0
+            total = store.count_segments(now.show_id)
         else:
             total = len(lines)
             for line in lines[now.seq + 1:]:
@@ -303,7 +300,7 @@ def episodes(store: Store, data: DataRoot, limit: int = 10) -> list[dict[str, An
     from radio import feed
     from radio.episodes.episode import EpisodePaths
 
-    rows = store.query("SELECT * FROM episodes ORDER BY published_at DESC LIMIT ?", (limit,))
+    rows = store.episodes(limit)
     out = []
     for row in rows:
         try:
@@ -363,17 +360,10 @@ def _states(store: Store, ids: list[str]) -> dict[str, tuple[str, str]]:
     """arXiv id -> (state, detail): aired, queued (in a show not aired yet), failed, ..."""
     if not ids:
         return {}
-    marks = ",".join("?" * len(ids))
-    aired = {r[0]: r[1] for r in store.query(
-        f"SELECT paper_id, max(aired_at) FROM segments WHERE aired_at IS NOT NULL AND "
-        f"paper_id IN ({marks}) GROUP BY paper_id", ids)}
-    queued = {r[0]: r[1] for r in store.query(
-        f"SELECT sp.arxiv_id, s.title FROM show_papers sp JOIN shows s USING (show_id) "
-        f"WHERE s.status IN ('written', 'voiced', 'recorded') AND sp.arxiv_id IN ({marks})",
-        ids)}
+    aired = store.last_aired(ids)
+    queued = store.queued_show_titles(ids)
     stages: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
-    for row in store.query(f"SELECT arxiv_id, stage, status, detail FROM stages WHERE "
-                           f"arxiv_id IN ({marks}) ORDER BY version", ids):
+    for row in store.all_stages(ids):
         stages[row["arxiv_id"]][row["stage"]] = (row["status"], row["detail"] or "")
     out = {}
     for arxiv_id in ids:
@@ -403,12 +393,11 @@ def _rows(store: Store, rows: list[Any]) -> list[PaperRow]:
     ids = [r["arxiv_id"] for r in rows]
     hooks = {}
     if ids:
-        marks = ",".join("?" * len(ids))
-        for r in store.query(
-                f"SELECT arxiv_id, json_extract(data, '$.summary.hook') AS hook FROM summaries "
-                f"WHERE arxiv_id IN ({marks}) ORDER BY version", ids):
-            if r["hook"]:
-                hooks[r["arxiv_id"]] = str(r["hook"])
+        for r in store.summaries(ids):
+            hook = (_loads(r["data"], {}).get("summary") or {})
+            hook = hook.get("hook") if isinstance(hook, dict) else None
+            if hook:
+                hooks[r["arxiv_id"]] = str(hook)
     states = _states(store, ids)
     out = []
     for r in rows:
@@ -421,21 +410,17 @@ def _rows(store: Store, rows: list[Any]) -> list[PaperRow]:
     return out
 
 
-_PAPER_COLUMNS = "arxiv_id, title, authors, published, categories, created_at"
 
 
 def recent_papers(store: Store, limit: int = 30) -> list[PaperRow]:
-    rows = store.query(f"SELECT {_PAPER_COLUMNS} FROM papers ORDER BY coalesce(published, "
-                       f"created_at) DESC, arxiv_id DESC LIMIT ?", (limit,))
+    rows = store.recent_papers(limit)
     return _rows(store, rows)
 
 
 def papers_by_id(store: Store, ids: list[str]) -> list[PaperRow]:
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    found = {r["arxiv_id"]: r for r in store.query(
-        f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id IN ({marks})", ids)}
+    found = {r["arxiv_id"]: r for r in store.papers(ids)}
     return _rows(store, [found[i] for i in ids if i in found])
 
 
@@ -444,15 +429,7 @@ def text_search(store: Store, query: str, limit: int = 20) -> list[PaperRow]:
     words = [w for w in re.split(r"\s+", query.strip().lower()) if w][:8]
     if not words:
         return []
-    clauses, params = [], []
-    for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(lower(title) LIKE ? ESCAPE '\\' OR lower(abstract) LIKE ? ESCAPE '\\'"
-                       " OR lower(authors) LIKE ? ESCAPE '\\' OR arxiv_id LIKE ? ESCAPE '\\')")
-        params += [pattern] * 4
-    rows = store.query(f"SELECT {_PAPER_COLUMNS} FROM papers WHERE {' AND '.join(clauses)} "
-                       f"ORDER BY coalesce(published, created_at) DESC LIMIT ?",
-                       [*params, limit])
+    rows = store.search_papers(words, limit)
     return _rows(store, rows)
 
 
@@ -461,24 +438,20 @@ def paper_detail(store: Store, data: DataRoot, arxiv_id: str) -> dict[str, Any] 
         base, _ = parse_arxiv_id(arxiv_id)
     except InvalidId:
         return None
-    row = store.one("SELECT * FROM papers WHERE arxiv_id=?", (base,))
+    row = store.paper(base)
     if row is None:
         return None
     [paper] = _rows(store, [row])
-    summary = store.one("SELECT data FROM summaries WHERE arxiv_id=? ORDER BY version DESC "
-                        "LIMIT 1", (base,))
+    summary = store.summary(base)
     short = ""
     points: list[str] = []
     if summary:
         data_json = _loads(summary[0], {}).get("summary", {}) or {}
         short = str(data_json.get("short") or "")
         points = [str(p) for p in (data_json.get("key_points") or []) if p][:8]
-    shows = [dict(r) for r in store.query(
-        "SELECT s.show_id, s.title, s.status FROM show_papers sp JOIN shows s USING (show_id) "
-        "WHERE sp.arxiv_id=? ORDER BY s.date DESC LIMIT 10", (base,))]
-    failures = [dict(r) for r in store.query(
-        "SELECT worker, reason, at FROM failures WHERE key=? OR key LIKE ? ORDER BY at DESC "
-        "LIMIT 5", (base, f"{base}v%"))]
+    shows = [dict(r) for r in store.shows_of_paper(base, 10)]
+    failures = [{k: r[k] for k in ("worker", "reason", "at")}
+                for r in store.failures(paper=base, limit=5)]
     return {"paper": paper, "abstract": row["abstract"], "short": short, "points": points,
             "licence": row["licence_url"], "shows": shows, "failures": failures,
             "card": card_path(data, base) is not None}
@@ -567,8 +540,8 @@ class Searcher:
 def operator_view(store: Store, statuses: dict[str, dict[str, Any]]) -> dict[str, Any]:
     from radio.shows.records import pending_seconds
 
-    failures = [dict(r) for r in store.query(
-        "SELECT worker, topic, key, reason, at FROM failures ORDER BY at DESC LIMIT 15")]
+    failures = [{k: r[k] for k in ("worker", "topic", "key", "reason", "at")}
+                for r in store.failures(limit=15)]
     workers = sorted(statuses.values(), key=lambda s: (s.get("worker", ""),
                                                        s.get("instance", "")))
     playout = next((s for s in workers if s.get("worker") == "playout"), None)

@@ -24,6 +24,7 @@ import socket
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from radio import __version__
@@ -49,7 +50,7 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         data = DataRoot(settings.data_dir)
-        return cls(settings=settings, store=Store(settings.database_path), data=data)
+        return cls(settings=settings, store=Store.open(settings), data=data)
 
 
 class Worker:
@@ -114,6 +115,12 @@ class Worker:
         report = ErrorReport(worker=self.name, topic=topic, key=key, reason=reason,
                              detail=detail[-4000:])
         await self.publish(report)
+
+    def received(self, model: type[Message], since: datetime) -> list[bytes]:
+        """Payloads of `model` this worker received since `since`, oldest first (from the
+        runtime's inbox, which stays private to the runtime)."""
+        return self.store.inbox_received(self.name, model.TOPIC,
+                                         since.isoformat(timespec="milliseconds"))
 
     # --- runtime -------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from radio.shows.programme import Paper, load_papers  # noqa: E402
 from radio.shows.schedule import parse_length  # noqa: E402
 from radio.shows.script import Script, count_words, render_markdown  # noqa: E402
 from radio.shows.writing import ShowWriter, paper_text  # noqa: E402
-from radio.store import Store, now_iso  # noqa: E402
+from radio.store import Store  # noqa: E402
 from radio.understanding.facts import copy_run  # noqa: E402
 from radio.understanding.grounding import Source, check_line  # noqa: E402
 from tests.shows.corpus import DAILY_PAPERS, add_papers  # noqa: E402
@@ -118,7 +118,7 @@ def add_summaries(store: Store, data: DataRoot, settings: Settings, llm: object,
 
     folder.mkdir(parents=True, exist_ok=True)
     summarizer = None
-    for row in store.query("SELECT arxiv_id, latest_version, title, abstract FROM papers"):
+    for row in store.papers():
         path = folder / f"{row['arxiv_id']}v{row['latest_version']}.json"
         if not path.is_file():
             summarizer = summarizer or Summarizer(llm, load_embedder(settings.embedder),
@@ -130,10 +130,8 @@ def add_summaries(store: Store, data: DataRoot, settings: Settings, llm: object,
             path.write_text(summarizer.summarize(paper).model_dump_json(indent=1))
             SUMMARY_SECONDS.append(round(time.monotonic() - started, 1))
         record = SummaryRecord.model_validate_json(path.read_text())
-        store.execute("INSERT OR REPLACE INTO summaries (arxiv_id, version, data, "
-                      "grounding_rate, model, created_at) VALUES (?,?,?,?,?,?)",
-                      (record.arxiv_id, record.version, record.model_dump_json(),
-                       record.grounding.rate, record.model, now_iso()))
+        store.record_summary(record.arxiv_id, record.version, record.model_dump_json(),
+                             record.grounding.rate, record.model)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   mosquitto mosquitto-clients ffmpeg sox icecast2 nginx libnginx-mod-rtmp
   obs-studio xvfb xauth libgl1-mesa-dri espeak-ng flite
-  chromium chromium-driver docker-compose iproute2 util-linux
+  chromium chromium-driver docker-compose iproute2 util-linux postgresql
 )
 
 apt_install() {
@@ -26,7 +26,7 @@ apt_install() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start their own daemons; tests start private instances instead.
-  for svc in mosquitto icecast2 nginx; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+  for svc in mosquitto icecast2 nginx postgresql; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
 }
 
 venv_install() {

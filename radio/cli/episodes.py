@@ -24,7 +24,7 @@ def list_episodes(
 ) -> None:
     """Recorded episodes, newest first."""
     ctx = context()
-    rows = ctx.store.query("SELECT * FROM episodes ORDER BY published_at DESC LIMIT ?", (limit,))
+    rows = ctx.store.episodes(limit)
     ctx.store.close()
     if as_json:
         console.print_json(json.dumps([dict(r) for r in rows]))
@@ -48,10 +48,9 @@ def record(
     except InvalidId as exc:
         fail(str(exc))
     ctx = context()
-    if ctx.store.one("SELECT 1 FROM episodes WHERE show_id=?", (show_id,)) and not force:
+    if ctx.store.episode(show_id) and not force:
         fail(f"{show_id} is already recorded (use --force to record it again)")
-    total = ctx.store.one("SELECT count(*) FROM segments WHERE show_id=? AND audio_path IS NOT "
-                          "NULL", (show_id,))[0]
+    total = ctx.store.count_segments(show_id, voiced=True)
     segments = collect_segments(ctx.store, ctx.data, show_id, total) if total else None
     if not segments:
         fail(f"{show_id} has no voiced segments in the store")
@@ -59,7 +58,7 @@ def record(
         episode = record_episode(ctx.store, ctx.data, ctx.settings, show_id, segments)
     except AssemblyError as exc:
         fail(f"cannot record {show_id}: {exc}")
-    ctx.store.execute("DELETE FROM episodes WHERE show_id=?", (show_id,))
+    ctx.store.delete_episode(show_id)
     save_episode(ctx.store, ctx.data, episode)
     feed.apply_retention(ctx.store, ctx.data, ctx.settings)
     ctx.store.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from sqlite3 import Row
 
 import typer
 from rich.markup import escape
@@ -17,7 +16,7 @@ from rich.text import Text
 
 from radio.artifacts import InvalidId, parse_arxiv_id
 from radio.cli.common import console, fail, settings
-from radio.store import Store
+from radio.store import Row, Store
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,9 +26,9 @@ STYLES = {"done": "green", "failed": "bold red", "no_text": "yellow", "pending":
 
 def _store() -> Store:
     cfg = settings()
-    if not cfg.database_path.is_file():
+    if not cfg.database_url and not cfg.database_path.is_file():
         fail(f"no database at {cfg.database_path}: nothing ingested yet")
-    return Store(cfg.database_path)
+    return Store.open(cfg)
 
 
 def _status(status: str | None) -> Text:
@@ -42,8 +41,7 @@ def _ordered(stages: set[str]) -> list[str]:
 
 def _latest_stages(store: Store) -> dict[str, dict[str, Row]]:
     """arXiv id -> stage -> its row for the paper's newest version."""
-    rows = store.query("SELECT arxiv_id, version, stage, status, detail, updated_at FROM stages "
-                       "ORDER BY arxiv_id, version")
+    rows = store.all_stages()
     latest: dict[str, dict[str, Row]] = defaultdict(dict)
     for row in rows:  # later versions overwrite earlier ones
         latest[row["arxiv_id"]][row["stage"]] = row
@@ -58,9 +56,7 @@ def list_papers(
 ) -> None:
     """Papers in the store, newest first, with the status of each pipeline stage."""
     store = _store()
-    papers = {r["arxiv_id"]: r for r in store.query(
-        "SELECT arxiv_id, latest_version, title, primary_category, published, created_at "
-        "FROM papers")}
+    papers = {r["arxiv_id"]: r for r in store.papers()}
     stages = _latest_stages(store)
     ids = sorted(set(papers) | set(stages),
                  key=lambda i: _sort_key(papers.get(i), stages.get(i, {})), reverse=True)
@@ -105,21 +101,18 @@ def show_paper(arxiv_id: str = typer.Argument(..., help="arXiv id, e.g. 2312.109
     except InvalidId as exc:
         fail(str(exc))
     store = _store()
-    paper = store.one("SELECT * FROM papers WHERE arxiv_id=?", (base,))
-    stages = store.query("SELECT * FROM stages WHERE arxiv_id=? ORDER BY version, updated_at",
-                         (base,))
+    paper = store.paper(base)
+    stages = store.all_stages([base])
     if paper is None and not stages:
         fail(f"{base} is not in the store")
     if paper is not None:
         console.print(_paper_panel(paper))
     console.print(_versions_table(store, base))
     console.print(_stages_table(stages))
-    artifacts = store.query("SELECT kind, count(*) AS n, sum(bytes) AS bytes, min(path) AS path "
-                            "FROM artifacts WHERE owner=? GROUP BY kind ORDER BY kind", (base,))
+    artifacts = store.artifact_kinds(base)
     if artifacts:
         console.print(_artifacts_table(artifacts))
-    failures = store.query("SELECT worker, reason, at FROM failures WHERE key=? OR key LIKE ? "
-                           "ORDER BY at DESC LIMIT 20", (base, f"{base}v%"))
+    failures = store.failures(paper=base, limit=20)
     if failures:
         console.print(_failures_table(failures))
 
@@ -142,7 +135,7 @@ def _versions_table(store: Store, base: str) -> Table:
     table = Table(title="Versions")
     for name in ("v", "pdf", "sha256", "fetched"):
         table.add_column(name)
-    for row in store.query("SELECT * FROM versions WHERE arxiv_id=? ORDER BY version", (base,)):
+    for row in store.versions(base):
         table.add_row(str(row["version"]), row["pdf_path"] or "", (row["pdf_sha256"] or "")[:12],
                       row["fetched_at"])
     return table

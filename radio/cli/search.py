@@ -32,23 +32,18 @@ def _library():
     from radio.understanding.index import Library
 
     cfg = settings()
-    if not cfg.database_path.is_file():
+    if not cfg.database_url and not cfg.database_path.is_file():
         fail(f"no database at {cfg.database_path}: nothing ingested yet")
     try:
         embedder = load_embedder(cfg.embedder)
     except EmbedderError as exc:
         fail(str(exc))
-    store = Store(cfg.database_path)
+    store = Store.open(cfg)
     return Library(store, embedder, DataRoot(cfg.data_dir).index_dir)
 
 
 def _titles(library, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = library.store.query(
-        f"SELECT arxiv_id, title FROM papers WHERE arxiv_id IN ({marks})", ids)
-    return {r["arxiv_id"]: r["title"] for r in rows}
+    return library.store.paper_titles(ids)
 
 
 def _show(library, hits, title: str, score_name: str = "similarity") -> None:

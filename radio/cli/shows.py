@@ -123,10 +123,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Shows, newest first: id, kind, date, status, title."""
-    rows = context().store.query(
-        "SELECT s.show_id, s.kind, s.date, s.status, s.title, s.updated_at, "
-        "(SELECT count(*) FROM show_papers p WHERE p.show_id = s.show_id) AS papers "
-        "FROM shows s ORDER BY s.created_at DESC LIMIT ?", (limit,))
+    rows = context().store.shows(limit)
     if as_json:
         console.print_json(json.dumps([dict(r) for r in rows]))
         return

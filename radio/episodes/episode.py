@@ -19,7 +19,7 @@ from radio.episodes.chapters import Chapter, chapters_from_cues, write_chapters_
 from radio.episodes.cover import write_cover
 from radio.episodes.tags import write_tags
 from radio.episodes.transcript import write_vtt
-from radio.store import Store, now_iso
+from radio.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,7 @@ class Episode:
 def collect_segments(store: Store, data: DataRoot, show_id: str,
                      total: int) -> list[Segment] | None:
     """The show's voiced lines in seq order, or None while some are still missing."""
-    rows = store.query(
-        "SELECT seq, speaker, text, paper_id, audio_path FROM segments "
-        "WHERE show_id=? AND audio_path IS NOT NULL ORDER BY seq", (show_id,))
+    rows = store.segments(show_id, voiced=True)
     if len(rows) < total:
         return None
     return [Segment(seq=r["seq"], audio=data.resolve(r["audio_path"]), speaker=r["speaker"],
@@ -68,7 +66,7 @@ def collect_segments(store: Store, data: DataRoot, show_id: str,
 
 
 def show_title_and_date(store: Store, settings: Settings, show_id: str) -> tuple[str, str]:
-    row = store.one("SELECT title, kind, date FROM shows WHERE show_id=?", (show_id,))
+    row = store.show(show_id)
     if row is None:
         return f"{settings.feed.title}: {show_id}", datetime.now(UTC).date().isoformat()
     title = row["title"] or f"{row['kind'].replace('_', ' ').title()} show, {row['date']}"
@@ -78,10 +76,8 @@ def show_title_and_date(store: Store, settings: Settings, show_id: str) -> tuple
 def paper_titles(store: Store, paper_ids: set[str]) -> dict[str, str]:
     if not paper_ids:
         return {}
-    marks = ",".join("?" * len(paper_ids))
-    rows = store.query(f"SELECT arxiv_id, title FROM papers WHERE arxiv_id IN ({marks})",
-                       sorted(paper_ids))
-    return {r["arxiv_id"]: " ".join(r["title"].split()) for r in rows}
+    return {arxiv_id: " ".join(title.split())
+            for arxiv_id, title in store.paper_titles(paper_ids).items()}
 
 
 def cover_path(data: DataRoot, settings: Settings) -> Path:
@@ -117,13 +113,5 @@ def record_episode(store: Store, data: DataRoot, settings: Settings, show_id: st
 def save_episode(store: Store, data: DataRoot, episode: Episode) -> bool:
     """Record the episode; False if the show already has one (another recorder was first)."""
     relative = [p.relative_to(data.root).as_posix() for p in episode.paths.all()]
-    with store.tx() as db:
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO episodes (show_id, title, mp3_path, transcript_path, "
-            "chapters_path, duration_s, bytes, loudness_lufs, published_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (episode.show_id, episode.title, *relative, episode.duration_s,
-             episode.paths.mp3.stat().st_size, episode.loudness_lufs, now_iso())).rowcount == 1
-        db.execute("UPDATE shows SET status='recorded', updated_at=? WHERE show_id=?",
-                   (now_iso(), episode.show_id))
-    return inserted
+    return store.save_episode(episode.show_id, episode.title, *relative, episode.duration_s,
+                              episode.paths.mp3.stat().st_size, episode.loudness_lufs)

@@ -28,7 +28,7 @@ from radio.ingest.firstpage import read_first_page
 from radio.ingest.polite import FetchError, PoliteClient
 from radio.ingest.sources import ArxivSources, PaperMeta, pdf_url
 from radio.messages import Artifact, PaperFetched
-from radio.store import Store, now_iso
+from radio.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,7 @@ class Ingestor:
         return self._due(meta.arxiv_id, version)
 
     def _due(self, arxiv_id: str, version: int) -> bool:
-        row = self.store.one("SELECT status, updated_at FROM stages WHERE arxiv_id=? AND "
-                             "version=? AND stage=?", (arxiv_id, version, STAGE))
+        row = self.store.stage_row(arxiv_id, version, STAGE)
         if row is None:
             return True
         if row["status"] != "failed":
@@ -142,13 +141,10 @@ class Ingestor:
 
     def fetched_today(self) -> int:
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        row = self.store.one("SELECT count(*) FROM versions WHERE fetched_at >= ?",
-                             (midnight.isoformat(),))
-        return int(row[0]) if row else 0
+        return self.store.count_fetched_since(midnight.isoformat())
 
     def _latest_version(self, arxiv_id: str) -> int | None:
-        row = self.store.one("SELECT latest_version FROM papers WHERE arxiv_id=?", (arxiv_id,))
-        return int(row[0]) if row else None
+        return self.store.latest_version(arxiv_id)
 
     # --- fetching --------------------------------------------------------------------------
 
@@ -214,7 +210,7 @@ class Ingestor:
         return Outcome(key, message=self.record(meta, pdf))
 
     def _known_meta(self, arxiv_id: str, version: int) -> PaperMeta | None:
-        row = self.store.one("SELECT * FROM papers WHERE arxiv_id=?", (arxiv_id,))
+        row = self.store.paper(arxiv_id)
         if row is None:
             return None
         return PaperMeta(
@@ -238,35 +234,28 @@ class Ingestor:
             updated=meta.updated, licence_url=meta.licence_url, announce_type=meta.announce_type,
             is_revision=latest is not None and version > latest, source=meta.source,
             pdf=artifact)
-        now = now_iso()
-        with self.store.tx() as db:
-            db.execute(_UPSERT_PAPER, (
-                meta.arxiv_id, version, meta.title, json.dumps(meta.authors), meta.abstract,
-                json.dumps(meta.categories), meta.primary_category, _iso(meta.published),
-                _iso(meta.updated), meta.licence_url, meta.announce_type, meta.source,
-                int(meta.by_hand), now))
-            db.execute("INSERT OR REPLACE INTO versions (arxiv_id, version, pdf_path, "
-                       "pdf_sha256, fetched_at) VALUES (?, ?, ?, ?, ?)",
-                       (meta.arxiv_id, version, artifact.path, artifact.sha256, now))
-            db.execute("INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, "
-                       "created_at) VALUES (?, ?, ?, 'pdf', ?, ?)",
-                       (artifact.path, artifact.sha256, artifact.bytes, meta.arxiv_id, now))
-            db.execute(_SET_STAGE, (meta.arxiv_id, version, STAGE, "pending", "", now))
-            db.execute("INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
-                       (_message_key(meta.arxiv_id, version), message.model_dump_json(), now))
+        with self.store.transaction() as t:
+            t.upsert_paper(
+                meta.arxiv_id, version, title=meta.title, authors=meta.authors,
+                abstract=meta.abstract, categories=meta.categories,
+                primary_category=meta.primary_category, published=_iso(meta.published),
+                updated=_iso(meta.updated), licence_url=meta.licence_url,
+                announce_type=meta.announce_type, source=meta.source, by_hand=meta.by_hand)
+            t.record_version(meta.arxiv_id, version, artifact.path, artifact.sha256)
+            t.record_artifact(artifact, "pdf", meta.arxiv_id)
+            t.set_stage(meta.arxiv_id, version, STAGE, "pending")
+            t.set_kv(_message_key(meta.arxiv_id, version),
+                     json.loads(message.model_dump_json()))
         return message
 
     def mark_published(self, message: PaperFetched) -> None:
-        with self.store.tx() as db:
-            db.execute(_SET_STAGE, (message.arxiv_id, message.version, STAGE, "done", "",
-                                    now_iso()))
-            db.execute("DELETE FROM kv WHERE key=?",
-                       (_message_key(message.arxiv_id, message.version),))
+        with self.store.transaction() as t:
+            t.set_stage(message.arxiv_id, message.version, STAGE, "done")
+            t.delete_kv(_message_key(message.arxiv_id, message.version))
 
     def unpublished(self) -> list[PaperFetched]:
         """Messages recorded but not published (a crash or a stop came between)."""
-        rows = self.store.query("SELECT arxiv_id, version FROM stages WHERE stage=? AND "
-                                "status='pending' ORDER BY updated_at", (STAGE,))
+        rows = self.store.stages_in(STAGE, "pending")
         found = []
         for row in rows:
             stored = self.store.get_kv(_message_key(row["arxiv_id"], row["version"]))
@@ -281,27 +270,6 @@ class Ingestor:
                 continue
             found.append(message)
         return found
-
-
-_UPSERT_PAPER = """
-INSERT INTO papers (arxiv_id, latest_version, title, authors, abstract, categories,
-    primary_category, published, updated, licence_url, announce_type, source, by_hand,
-    created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (arxiv_id) DO UPDATE SET
-    title=excluded.title, authors=excluded.authors, abstract=excluded.abstract,
-    categories=excluded.categories, primary_category=excluded.primary_category,
-    published=coalesce(papers.published, excluded.published), updated=excluded.updated,
-    licence_url=coalesce(excluded.licence_url, papers.licence_url),
-    announce_type=excluded.announce_type, source=excluded.source,
-    by_hand=max(papers.by_hand, excluded.by_hand), latest_version=excluded.latest_version
-WHERE excluded.latest_version >= papers.latest_version
-"""
-_SET_STAGE = """
-INSERT INTO stages (arxiv_id, version, stage, status, detail, updated_at) VALUES (?,?,?,?,?,?)
-ON CONFLICT (arxiv_id, version, stage) DO UPDATE SET status=excluded.status,
-    detail=excluded.detail, updated_at=excluded.updated_at
-"""
 
 
 def _message_key(arxiv_id: str, version: int) -> str:

@@ -58,8 +58,7 @@ class Paper:
 def paper(store: Store, arxiv_id: str | None) -> Paper | None:
     if not arxiv_id:
         return None
-    row = store.one("SELECT arxiv_id, title, authors, abstract, licence_url FROM papers "
-                    "WHERE arxiv_id=?", (arxiv_id,))
+    row = store.paper(arxiv_id)
     if row is None:
         return None
     try:

@@ -102,9 +102,7 @@ def _title_word(word: str) -> str:
 
 def summary_of(store: Store, arxiv_id: str, version: int | None = None) -> dict | None:
     """The stored summary (the newest at or below `version`), in the summarizer's shape."""
-    row = store.one(
-        "SELECT data, version FROM summaries WHERE arxiv_id=? AND version<=? "
-        "ORDER BY version DESC LIMIT 1", (arxiv_id, version or 1_000_000))
+    row = store.summary(arxiv_id, version or None)
     if row is None:
         return None
     record = json.loads(row["data"])
@@ -122,9 +120,7 @@ def load_papers(store: Store, *, since: datetime | None = None, until: datetime 
                 arxiv_ids: list[str] | None = None,
                 categories: list[str] | None = None) -> list[Paper]:
     """Paper versions that arrived in [since, until), newest version of each paper."""
-    rows = store.query(
-        "SELECT p.*, v.version, v.fetched_at FROM versions v JOIN papers p USING (arxiv_id) "
-        "ORDER BY v.arxiv_id, v.version")
+    rows = store.paper_versions()
     wanted = set(arxiv_ids or [])
     found: dict[str, Paper] = {}
     for row in rows:
@@ -149,18 +145,14 @@ def _attach_history(store: Store, paper: Paper) -> None:
     paper.summary = summary_of(store, paper.arxiv_id, paper.version)
     facts = (paper.summary or {}).pop("facts", None)
     paper.facts = FactSheet.model_validate(facts) if facts else None
-    aired = store.one("SELECT max(version) FROM show_papers WHERE arxiv_id=? AND version<?",
-                      (paper.arxiv_id, paper.version))
-    if aired and aired[0]:
+    aired = store.aired_version_below(paper.arxiv_id, paper.version)
+    if aired:
         paper.aired_before = True
-        paper.earlier = summary_of(store, paper.arxiv_id, aired[0])
+        paper.earlier = summary_of(store, paper.arxiv_id, aired)
 
 
 def aired_ids(store: Store, modes: tuple[str, ...] | None = None) -> set[str]:
-    sql = "SELECT DISTINCT arxiv_id FROM show_papers"
-    if modes:
-        sql += f" WHERE mode IN ({','.join('?' * len(modes))})"
-    return {r[0] for r in store.query(sql, modes or ())}
+    return store.covered_ids(modes)
 
 
 def day_window(day: date, tz: str) -> tuple[datetime, datetime]:
@@ -409,7 +401,7 @@ def select_papers(store: Store, request: ShowRequested, settings: Settings) -> l
     categories = request.categories or settings.categories
     day = date.fromisoformat(request.date)
     tz = settings.scheduler.timezone
-    by_hand = {row[0] for row in store.query("SELECT arxiv_id FROM papers WHERE by_hand=1")}
+    by_hand = store.by_hand_ids()
 
     def wanted(paper: Paper) -> bool:
         return (not categories or paper.arxiv_id in by_hand

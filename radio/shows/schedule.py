@@ -129,7 +129,7 @@ def load_entries(store: Store, now: datetime | None = None) -> list[ScheduleEntr
     """Every entry, with its next run time after `now` (none when paused)."""
     now = now or datetime.now(UTC)
     entries = []
-    for row in store.query("SELECT * FROM schedule ORDER BY id"):
+    for row in store.schedule_rows():
         entry = ScheduleEntry(id=row["id"], kind=row["kind"], at=row["at"],
                               days=json.loads(row["days"]), tz=row["tz"],
                               categories=json.loads(row["categories"]), length_s=row["length_s"],
@@ -142,34 +142,39 @@ def load_entries(store: Store, now: datetime | None = None) -> list[ScheduleEntr
 
 def last_run(store: Store, entry_id: int) -> datetime | None:
     """When the entry last fired, or (never fired) when it was created."""
-    row = store.one("SELECT last_run, created_at FROM schedule WHERE id=?", (entry_id,))
+    row = store.schedule_row(entry_id)
     return _parse_time(row["last_run"] or row["created_at"]) if row else None
 
 
 def set_last_run(store: Store, entry_id: int, when: datetime) -> None:
-    store.execute("UPDATE schedule SET last_run=? WHERE id=?", (when.isoformat(), entry_id))
+    store.set_last_run(entry_id, when.isoformat())
+
+
+def run_marker(store: Store, entry_id: int) -> str | None:
+    """The entry's last run as stored (what `claim_run` compares against)."""
+    row = store.schedule_row(entry_id)
+    return row["last_run"] if row else None
+
+
+def claim_run(store: Store, entry_id: int, seen: str | None, due: datetime) -> bool:
+    """Move the entry's last run from `seen` (read before deciding it is due) to `due`;
+    True for the one scheduler that did it, however many race for the show."""
+    return store.claim_schedule_run(entry_id, seen, due.isoformat())
 
 
 def add_entry(store: Store, kind: ShowKind, at: str, days: list[str], tz: str,
               categories: list[str], length_s: int, created_at: datetime | None = None) -> int:
-    with store.tx() as db:
-        cursor = db.execute(
-            "INSERT INTO schedule (kind, at, days, tz, categories, length_s, paused, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-            (kind, at, json.dumps(days), tz, json.dumps(categories), length_s,
-             (created_at.isoformat() if created_at else now_iso())))
-        return int(cursor.lastrowid or 0)
+    return store.add_schedule(kind, at, days, tz, categories, length_s,
+                              created_at.isoformat() if created_at else None)
 
 
 def remove_entry(store: Store, entry_id: int) -> bool:
-    return store.execute("DELETE FROM schedule WHERE id=?", (entry_id,)) == 1
+    return store.remove_schedule(entry_id)
 
 
 def set_paused(store: Store, entry_id: int, paused: bool) -> bool:
     # Resuming starts afresh: shows missed while paused do not all fire at once.
-    return store.execute("UPDATE schedule SET paused=?, last_run=CASE WHEN ? THEN last_run "
-                         "ELSE ? END WHERE id=?",
-                         (int(paused), int(paused), now_iso(), entry_id)) == 1
+    return store.set_schedule_paused(entry_id, paused)
 
 
 def default_length(settings: Settings, kind: str) -> int:
@@ -192,10 +197,8 @@ def seed_starter_shows(store: Store, settings: Settings) -> list[int]:
         raise BadSchedule(f"scheduler.starter_shows: {exc}") from None
     if not entries:
         return []
-    claimed = store.execute(  # one claim, so two schedulers starting together seed once
-        "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
-        (SEEDED_KEY, json.dumps(now_iso()), now_iso()))
-    if not claimed:
+    # one claim, so two schedulers starting together seed once
+    if not store.claim_kv(SEEDED_KEY, now_iso()):
         return []
     return [add_entry(store, kind, at, days, tz, [], default_length(settings, kind))
             for kind, at, days in entries]

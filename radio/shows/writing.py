@@ -486,11 +486,10 @@ def paper_text(store: Store, data: DataRoot, arxiv_id: str) -> tuple[str, dict |
     """The paper's extracted text and sections, if the pdf stage left them."""
     import json
 
-    rows = store.query("SELECT path FROM artifacts WHERE owner=? AND kind LIKE '%text%' "
-                       "ORDER BY created_at DESC", (arxiv_id,))
+    stored = store.text_artifacts(arxiv_id)
     folder = data.paper_dir(arxiv_id)
     text = ""
-    for path in [*(data.resolve(r[0]) for r in rows), folder / "text.txt"]:
+    for path in [*(data.resolve(p) for p in stored), folder / "text.txt"]:
         if path.is_file():
             text = path.read_text(errors="replace")
             break

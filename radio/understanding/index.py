@@ -239,12 +239,10 @@ class Library:
             self.rebuild()
 
     def text_of(self, arxiv_id: str) -> str:
-        row = self.store.one("SELECT title, abstract FROM papers WHERE arxiv_id=?", (arxiv_id,))
+        row = self.store.paper(arxiv_id)
         if row is None:
             raise KeyError(f"paper {arxiv_id} is not in the store")
-        summary = self.store.one(
-            "SELECT data FROM summaries WHERE arxiv_id=? ORDER BY version DESC LIMIT 1",
-            (arxiv_id,))
+        summary = self.store.summary(arxiv_id)
         short = json.loads(summary[0]).get("summary", {}).get("short", "") if summary else ""
         return paper_text(row["title"], row["abstract"], short)
 
@@ -258,7 +256,7 @@ class Library:
 
     def rebuild(self, batch: int = 256) -> int:
         """Embed every paper in the store again into a fresh index."""
-        ids = [r[0] for r in self.store.query("SELECT arxiv_id FROM papers ORDER BY arxiv_id")]
+        ids = self.store.paper_ids()
         self.index = PaperIndex(self.index.directory, self.embedder.dim, self.embedder.name)
         for start in range(0, len(ids), batch):
             self.embed_papers(ids[start:start + batch], save=False)
@@ -269,25 +267,19 @@ class Library:
         return self.index.search(self.embedder.embed([text])[0], k)
 
     def published(self, arxiv_id: str) -> str | None:
-        row = self.store.one("SELECT published FROM papers WHERE arxiv_id=?", (arxiv_id,))
-        return row[0] if row else None
+        row = self.store.paper(arxiv_id)
+        return row["published"] if row else None
 
     def novelty(self, arxiv_id: str) -> float | None:
         """Distance to the nearest paper published before this one."""
         when = self.published(arxiv_id)
         if when is None:
             return None
-        earlier = [r[0] for r in self.store.query(
-            "SELECT arxiv_id FROM papers WHERE published < ? AND arxiv_id != ?",
-            (when, arxiv_id))]
+        earlier = self.store.papers_published_before(when, arxiv_id)
         return self.index.novelty(arxiv_id, earlier)
 
     def papers_between(self, start: date, end: date) -> list[str]:
-        rows = self.store.query(
-            "SELECT arxiv_id FROM papers WHERE substr(published, 1, 10) >= ? AND "
-            "substr(published, 1, 10) < ? ORDER BY published, arxiv_id",
-            (start.isoformat(), end.isoformat()))
-        return [r[0] for r in rows]
+        return self.store.papers_published_between(start.isoformat(), end.isoformat())
 
     def rank_day(self, day: date, interests: Sequence[str]) -> list[Hit]:
         ids = self.papers_between(day, day + timedelta(days=1))

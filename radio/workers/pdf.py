@@ -24,7 +24,6 @@ from radio.artifacts import InvalidId, write_atomic
 from radio.ingest.pdf_images import CardInfo
 from radio.ingest.pdf_parse import ParseResult, PdfError, parse_isolated
 from radio.messages import Artifact, PaperFetched, PaperParsed
-from radio.store import now_iso
 from radio.worker import PermanentError, Worker
 
 STAGE = "pdf"
@@ -111,20 +110,16 @@ class PdfWorker(Worker):
 
     def _record_paper(self, message: PaperFetched) -> None:
         """Make sure the paper and version rows exist (the fetcher normally wrote them)."""
-        with self.store.tx() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO papers (arxiv_id, latest_version, title, authors, abstract,"
-                " categories, primary_category, published, updated, licence_url, announce_type,"
-                " source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (message.arxiv_id, message.version, message.title, json.dumps(message.authors),
-                 message.abstract, json.dumps(message.categories), message.primary_category,
-                 _iso(message.published), _iso(message.updated), message.licence_url,
-                 message.announce_type, message.source, now_iso()))
-            db.execute(
-                "INSERT OR IGNORE INTO versions (arxiv_id, version, pdf_path, pdf_sha256,"
-                " fetched_at) VALUES (?,?,?,?,?)",
-                (message.arxiv_id, message.version, message.pdf.path, message.pdf.sha256,
-                 now_iso()))
+        with self.store.transaction() as t:
+            t.ensure_paper(
+                message.arxiv_id, message.version, title=message.title,
+                authors=message.authors, abstract=message.abstract,
+                categories=message.categories, primary_category=message.primary_category,
+                published=_iso(message.published), updated=_iso(message.updated),
+                licence_url=message.licence_url, announce_type=message.announce_type,
+                source=message.source)
+            t.ensure_version(message.arxiv_id, message.version, message.pdf.path,
+                             message.pdf.sha256)
 
     def _record_result(self, message: PaperFetched, parsed: PaperParsed,
                        result: ParseResult) -> None:
@@ -134,12 +129,9 @@ class PdfWorker(Worker):
             sections = self.data.artifact(self.data.resolve(parsed.text).with_name(
                 "sections.json"))
             kinds += [("text", parsed.text), ("sections", sections)]
-        with self.store.tx() as db:
+        with self.store.transaction() as t:
             for kind, item in kinds:
-                db.execute(
-                    "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner,"
-                    " created_at) VALUES (?,?,?,?,?,?)",
-                    (item.path, item.sha256, item.bytes, kind, message.arxiv_id, now_iso()))
+                t.record_artifact(item, kind, message.arxiv_id)
         status, detail = _outcome(result)
         self.store.set_stage(message.arxiv_id, message.version, STAGE, status, detail)
 

@@ -16,7 +16,6 @@ icecast or rtmp; all if none).
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +25,6 @@ from radio.playout import sounds, visuals
 from radio.playout.listeners import HttpStreamOutput
 from radio.playout.outputs import IcecastOutput, PcmOutput, RtmpOutput, Screen
 from radio.playout.timeline import Cue, Timeline
-from radio.store import now_iso
 from radio.worker import PermanentError, Worker
 
 POSITION_KEY = "playout.position"
@@ -83,29 +81,23 @@ class PlayoutWorker(Worker):
             path = await asyncio.to_thread(self.data.verify, message.audio)
         except (FileNotFoundError, ValueError) as exc:
             raise PermanentError(f"{message.show_id}#{message.seq}: {exc}") from exc
-        self.store.execute(
-            "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, duration_s)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO NOTHING",
-            (message.show_id, message.seq, message.speaker, message.text, message.paper_id,
-             message.audio.path, message.duration_s))
+        self.store.note_segment(message.show_id, message.seq, message.speaker, message.text,
+                                message.paper_id, message.audio.path, message.duration_s)
         self.timeline.enqueue(message, path)
 
     def _restore(self) -> None:
         """Queue again what was received but not aired; remember what aired, for replays."""
         since = (datetime.now(UTC) - timedelta(hours=self.settings.playout.restore_window_h))
-        rows = self.store.query(
-            "SELECT i.payload, s.aired_at FROM inbox i LEFT JOIN segments s ON "
-            "s.show_id = json_extract(CAST(i.payload AS TEXT), '$.show_id') AND "
-            "s.seq = json_extract(CAST(i.payload AS TEXT), '$.seq') "
-            "WHERE i.worker=? AND i.topic=? AND i.received_at >= ? ORDER BY i.received_at",
-            (self.name, SegmentVoiced.TOPIC, since.isoformat(timespec="milliseconds")))
+        received = [parse(SegmentVoiced, payload)
+                    for payload in self.received(SegmentVoiced, since)]
+        aired_at = self.store.aired_at(sorted({s.show_id for s in received}))
         position = self.store.get_kv(POSITION_KEY) or {}
         unaired: dict[str, list[SegmentVoiced]] = {}
         aired: list[tuple[str, SegmentVoiced]] = []
-        for row in rows:
-            segment = parse(SegmentVoiced, row["payload"])
-            if row["aired_at"]:
-                aired.append((row["aired_at"], segment))
+        for segment in received:
+            when = aired_at.get((segment.show_id, segment.seq))
+            if when:
+                aired.append((when, segment))
             else:
                 unaired.setdefault(segment.show_id, []).append(segment)
         current = position.get("show_id")
@@ -161,14 +153,10 @@ class PlayoutWorker(Worker):
 
     def _keep_place(self, kind: str, segment: SegmentVoiced) -> None:
         position = {"show_id": segment.show_id, "seq": segment.seq, "finished": kind == "end"}
-        with self.store.tx() as db:
-            if kind == "end":
-                db.execute("UPDATE segments SET aired_at=? WHERE show_id=? AND seq=?",
-                           (now_iso(), segment.show_id, segment.seq))
-            db.execute(
-                "INSERT INTO kv (key, value, updated_at) VALUES (?, json(?), ?) ON CONFLICT "
-                "(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
-                (POSITION_KEY, json.dumps(position), now_iso()))
+        if kind == "end":
+            self.store.mark_aired(segment.show_id, segment.seq, position=(POSITION_KEY, position))
+        else:
+            self.store.set_kv(POSITION_KEY, position)
 
     async def _on_air(self, cue: Cue, at: datetime) -> None:
         now, image = await asyncio.to_thread(self._describe, cue, at)
@@ -195,7 +183,7 @@ class PlayoutWorker(Worker):
         image = visuals.choose_image(
             self.data, paper, segment.page,
             licensed_only=self.settings.playout.show_pages_only_if_licensed)
-        row = self.store.one("SELECT title FROM shows WHERE show_id=?", (segment.show_id,))
+        row = self.store.show(segment.show_id)
         show_title = (row["title"] if row and row["title"] else None) or segment.show_id
         return OnAirNow(
             mode=MODES[cue.kind], show_id=segment.show_id, show_title=show_title,

@@ -47,7 +47,7 @@ class RecorderWorker(Worker):
             await self.publish(self._recorded_message(episode))
 
     def _recorded(self, show_id: str) -> bool:
-        return self.store.one("SELECT 1 FROM episodes WHERE show_id=?", (show_id,)) is not None
+        return self.store.episode(show_id) is not None
 
     def _note_segment(self, message: SegmentVoiced) -> None:
         """Record the line; the tts worker's own row, if there is one, wins.
@@ -62,13 +62,8 @@ class RecorderWorker(Worker):
             raise PermanentError(str(exc)) from exc
         if not path.is_file():
             raise FileNotFoundError(f"segment audio missing: {message.audio.path}")
-        self.store.execute(
-            "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, "
-            "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO UPDATE SET "
-            "audio_path=COALESCE(segments.audio_path, excluded.audio_path), "
-            "duration_s=COALESCE(segments.duration_s, excluded.duration_s)",
-            (message.show_id, message.seq, message.speaker, message.text, message.paper_id,
-             message.audio.path, message.duration_s))
+        self.store.note_segment(message.show_id, message.seq, message.speaker, message.text,
+                                message.paper_id, message.audio.path, message.duration_s)
 
     def _recorded_message(self, episode: Episode) -> EpisodeRecorded:
         paths = episode.paths
@@ -82,5 +77,4 @@ class RecorderWorker(Worker):
         await web.serve(self.ctx)
 
     def status_detail(self) -> dict:
-        row = self.store.one("SELECT count(*) FROM episodes")
-        return {"episodes": int(row[0]) if row else 0, "feed": feed.feed_url(self.settings)}
+        return {"episodes": self.store.count_episodes(), "feed": feed.feed_url(self.settings)}

@@ -20,9 +20,11 @@ from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
 from radio.shows.programme import NoPapers, Ranker, select_papers
 from radio.shows.records import pending_seconds, record_request
 from radio.shows.schedule import (
+    claim_run,
     last_run,
     load_entries,
     next_run,
+    run_marker,
     seed_starter_shows,
     set_last_run,
     show_request,
@@ -95,6 +97,7 @@ class SchedulerWorker(Worker):
         return max(wait, 0.01)
 
     async def _maybe_fire(self, entry: ScheduleEntry, now: datetime) -> None:
+        seen = run_marker(self.store, entry.id)
         due = next_run(entry, last_run(self.store, entry.id) or now)
         if due > now:
             return
@@ -104,9 +107,12 @@ class SchedulerWorker(Worker):
             set_last_run(self.store, entry.id, now)
             return
         request = show_request(entry, due)
+        if not claim_run(self.store, entry.id, seen, due):
+            self.log.info("schedule %d: %s was fired by another scheduler", entry.id,
+                          request.show_id)
+            return
         record_request(self.store, request)
         await self.publish(request)
-        set_last_run(self.store, entry.id, due)
         self.fired.append(request.show_id)
         self.log.info("schedule %d fired %s (due %s)", entry.id, request.show_id, due)
 

@@ -21,7 +21,6 @@ from radio.artifacts import InvalidId, write_atomic
 from radio.backends.embedder import load_embedder
 from radio.backends.llm import LLM, LLMError, load_llm
 from radio.messages import PaperParsed, PaperSummarized
-from radio.store import now_iso
 from radio.understanding.chunks import save_chunks
 from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
 from radio.worker import PermanentError, Worker
@@ -91,8 +90,7 @@ class SummarizerWorker(Worker):
         return self._message(record, target)
 
     def _paper(self, message: PaperParsed) -> Paper:
-        row = self.store.one("SELECT title, abstract FROM papers WHERE arxiv_id=?",
-                             (message.arxiv_id,))
+        row = self.store.paper(message.arxiv_id)
         if row is None:
             raise PermanentError(f"paper {message.arxiv_id} is not in the store")
         text, sections = row["abstract"], None
@@ -108,17 +106,10 @@ class SummarizerWorker(Worker):
 
     def _record(self, record: SummaryRecord, target: Path) -> None:
         artifact = self.data.artifact(target)
-        with self.store.tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO summaries (arxiv_id, version, data, grounding_rate,"
-                " model, created_at) VALUES (?,?,?,?,?,?)",
-                (record.arxiv_id, record.version, record.model_dump_json(),
-                 record.grounding.rate, record.model, now_iso()))
-            db.execute(
-                "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, created_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (artifact.path, artifact.sha256, artifact.bytes, "summary", record.arxiv_id,
-                 now_iso()))
+        with self.store.transaction() as t:
+            t.record_summary(record.arxiv_id, record.version, record.model_dump_json(),
+                             record.grounding.rate, record.model)
+            t.record_artifact(artifact, "summary", record.arxiv_id)
         detail = f"{record.mode}, grounding {record.grounding.rate:.2f}, " \
                  f"{len(record.grounding.dropped)} sentences dropped"
         self.store.set_stage(record.arxiv_id, record.version, STAGE, "done", detail)

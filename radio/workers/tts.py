@@ -24,7 +24,6 @@ import numpy as np
 from radio.backends.tts import NothingToSay, Voice, load_voice, say, validate_voices
 from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
 from radio.shows.script import Line, Script
-from radio.store import now_iso
 from radio.voices.audio import finish_line, write_audio
 from radio.worker import Context, PermanentError, Worker
 
@@ -88,9 +87,7 @@ class TtsWorker(Worker):
                     await self.report_error(ShowWritten.TOPIC, f"{message.show_id}#{seq}",
                                             problem)
             await self.publish(self._segment(message.show_id, seq, len(lines), line, done))
-        self.store.execute(
-            "UPDATE shows SET status='voiced', updated_at=? WHERE show_id=? AND status IN "
-            "('requested', 'written')", (now_iso(), message.show_id))
+        self.store.mark_show_voiced(message.show_id)
 
     # --- the script --------------------------------------------------------------------
 
@@ -154,8 +151,7 @@ class TtsWorker(Worker):
 
     def _existing(self, show_id: str, seq: int, line: Line) -> Voiced | None:
         """The line's segment if it is already voiced, with this speaker and text."""
-        row = self.store.one("SELECT speaker, text, audio_path, duration_s FROM segments "
-                             "WHERE show_id=? AND seq=?", (show_id, seq))
+        row = self.store.segment(show_id, seq)
         if row is None or row["audio_path"] is None or row["duration_s"] is None:
             return None
         path = self.data.resolve(row["audio_path"])
@@ -167,29 +163,19 @@ class TtsWorker(Worker):
 
     def _record(self, show_id: str, seq: int, line: Line, done: Voiced) -> None:
         artifact = self.data.artifact(done.path)
-        with self.store.tx() as db:
-            db.execute(
-                "INSERT INTO segments (show_id, seq, speaker, text, paper_id, audio_path, "
-                "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (show_id, seq) DO UPDATE "
-                "SET speaker=excluded.speaker, text=excluded.text, paper_id=excluded.paper_id, "
-                "audio_path=excluded.audio_path, duration_s=excluded.duration_s",
-                (show_id, seq, line.speaker, line.text, line.paper_id, artifact.path,
-                 done.duration_s))
-            db.execute(
-                "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, created_at)"
-                " VALUES (?, ?, ?, 'segment', ?, ?)",
-                (artifact.path, artifact.sha256, artifact.bytes, show_id, now_iso()))
+        with self.store.transaction() as t:
+            t.record_segment(show_id, seq, line.speaker, line.text, line.paper_id,
+                             artifact.path, done.duration_s)
+            t.record_artifact(artifact, "segment", show_id)
 
     def _forget_beyond(self, show_id: str, total: int) -> None:
         """A rewritten, shorter script leaves no stale lines behind."""
-        rows = self.store.query("SELECT audio_path FROM segments WHERE show_id=? AND seq>=?",
-                                (show_id, total))
+        rows = self.store.segments(show_id, from_seq=total)
         for row in rows:
             if row["audio_path"]:
                 self.data.resolve(row["audio_path"]).unlink(missing_ok=True)
         if rows:
-            self.store.execute("DELETE FROM segments WHERE show_id=? AND seq>=?",
-                               (show_id, total))
+            self.store.delete_segments_from(show_id, total)
 
     def _segment(self, show_id: str, seq: int, total: int, line: Line,
                  done: Voiced) -> SegmentVoiced:

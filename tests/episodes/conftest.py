@@ -10,7 +10,6 @@ import pytest
 from radio.config import Settings
 from radio.episodes.episode import Episode, collect_segments, record_episode
 from radio.messages import SegmentVoiced
-from radio.store import now_iso
 from radio.worker import Context
 from tests.conftest import CORPUS
 from tests.episodes.voicing import (
@@ -58,11 +57,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
 def insert_episode(ctx: Context, episode: Episode, published_at: str | None = None) -> None:
     """The row the recorder writes (for feed and web tests that skip the bus)."""
     root = ctx.data.root
-    ctx.store.execute(
-        "INSERT OR REPLACE INTO episodes (show_id, title, mp3_path, transcript_path, "
-        "chapters_path, duration_s, bytes, loudness_lufs, published_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (episode.show_id, episode.title, episode.paths.mp3.relative_to(root).as_posix(),
-         episode.paths.transcript.relative_to(root).as_posix(),
-         episode.paths.chapters.relative_to(root).as_posix(), episode.duration_s,
-         episode.paths.mp3.stat().st_size, episode.loudness_lufs, published_at or now_iso()))
+    ctx.store.delete_episode(episode.show_id)
+    ctx.store.save_episode(
+        episode.show_id, episode.title, episode.paths.mp3.relative_to(root).as_posix(),
+        episode.paths.transcript.relative_to(root).as_posix(),
+        episode.paths.chapters.relative_to(root).as_posix(), episode.duration_s,
+        episode.paths.mp3.stat().st_size, episode.loudness_lufs, published_at)

@@ -99,10 +99,9 @@ def _fake_episode(ctx: Context, source: EpisodePaths, show_id: str, age_days: in
     for src, dst in zip(source.all(), paths.all(), strict=True):
         shutil.copyfile(src, dst)
     root = ctx.data.root
-    ctx.store.execute(
-        "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (show_id, show_id, *(p.relative_to(root).as_posix() for p in paths.all()), 60.0,
-         paths.mp3.stat().st_size, -16.0, (now - timedelta(days=age_days)).isoformat()))
+    ctx.store.save_episode(show_id, show_id, *(p.relative_to(root).as_posix() for p in paths.all()),
+                           60.0, paths.mp3.stat().st_size, -16.0,
+                           (now - timedelta(days=age_days)).isoformat())
     return paths
 
 
@@ -118,7 +117,7 @@ def test_retention_deletes_old_episodes_and_updates_the_feed(tmp_path: Path,
              for show, age in ages.items()}
     removed = feed.apply_retention(ctx.store, ctx.data, settings, now)
     assert sorted(removed) == ["daily-2026-04-28", "weekly-2026-03-01"]
-    kept = [r[0] for r in ctx.store.query("SELECT show_id FROM episodes ORDER BY show_id")]
+    kept = sorted(r["show_id"] for r in ctx.store.episodes())
     assert kept == ["daily-2026-04-29", "daily-2026-04-30"]
     for show, episode in paths.items():
         assert all(p.exists() for p in episode.all()) == (show in kept), show

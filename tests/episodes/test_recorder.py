@@ -58,9 +58,9 @@ async def test_one_episode_from_out_of_order_duplicated_segments(
     assert abs(recorded.loudness_lufs + 16) <= 1
     for artifact in (recorded.mp3, recorded.transcript, recorded.chapters):
         ctx.data.verify(artifact)
-    rows = ctx.store.query("SELECT show_id, bytes FROM episodes")
-    assert [tuple(r) for r in rows] == [(SHOW_ID, recorded.mp3.bytes)]
-    assert ctx.store.one("SELECT status FROM shows WHERE show_id=?", (SHOW_ID,))[0] == "recorded"
+    rows = ctx.store.episodes()
+    assert [(r["show_id"], r["bytes"]) for r in rows] == [(SHOW_ID, recorded.mp3.bytes)]
+    assert ctx.store.show(SHOW_ID)["status"] == "recorded"
     entries = feedparser.parse((ctx.data.feed_dir / FEED_FILE).read_bytes()).entries
     assert [e.title for e in entries] == ["Daily papers, 29 April 2026"]
     ctx.store.close()
@@ -78,5 +78,5 @@ async def test_a_segment_whose_audio_is_missing_is_reported(recorder_settings: S
         error = await probe.expect(ErrorReport, timeout=30)
     assert error.worker == "recorder" and "segment audio missing" in error.reason
     assert error.key == SHOW_ID
-    assert ctx.store.query("SELECT * FROM episodes") == []
+    assert ctx.store.episodes() == []
     ctx.store.close()

@@ -17,7 +17,7 @@ import soundfile
 
 from radio.artifacts import DataRoot, parse_arxiv_id
 from radio.messages import SegmentVoiced
-from radio.store import Store, now_iso
+from radio.store import Store
 
 CORPUS_FEED = Path("api/cat_csLG_OR_csAI_max20_2026-04-30.xml")
 VOICES = {"Alex": "rms", "Mira": "slt"}
@@ -86,20 +86,13 @@ def voice_show(data: DataRoot, show_id: str, lines: list[Line]) -> list[SegmentV
 def store_show(store: Store, show_id: str, title: str, papers: list[Paper]) -> None:
     """The rows the fetcher and the writer would have left: papers and the show."""
     for paper in papers:
-        store.execute(
-            "INSERT OR IGNORE INTO papers (arxiv_id, latest_version, title, authors, abstract, "
-            "categories, source, created_at) VALUES (?, 1, ?, '[]', ?, '[]', 'api', ?)",
-            (paper.arxiv_id, paper.title, paper.sentence, now_iso()))
-    store.execute(
-        "INSERT OR IGNORE INTO shows (show_id, kind, date, title, status, request, created_at, "
-        "updated_at) VALUES (?, 'daily', '2026-04-30', ?, 'voiced', '{}', ?, ?)",
-        (show_id, title, now_iso(), now_iso()))
+        store.ensure_paper(paper.arxiv_id, 1, title=paper.title, authors=[],
+                           abstract=paper.sentence, categories=[], source="api")
+    store.claim_show(show_id, "daily", "2026-04-30", "{}", title=title, status="voiced")
 
 
 def store_segments(store: Store, messages: list[SegmentVoiced]) -> None:
     """The `segments` rows the tts worker records."""
     for m in messages:
-        store.execute(
-            "INSERT OR REPLACE INTO segments (show_id, seq, speaker, text, paper_id, audio_path, "
-            "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (m.show_id, m.seq, m.speaker, m.text, m.paper_id, m.audio.path, m.duration_s))
+        store.record_segment(m.show_id, m.seq, m.speaker, m.text, m.paper_id, m.audio.path,
+                             m.duration_s)

@@ -124,5 +124,5 @@ def test_store_migrates_once_and_inbox_deduplicates(tmp_path: Path) -> None:
     store.close()
     reopened = Store(tmp_path / "db.sqlite3")  # a second open runs no migration again
     assert reopened.schema_version == len(MIGRATIONS)
-    assert reopened.one("PRAGMA journal_mode")[0] == "wal"
+    assert reopened.journal_mode() == "wal"
     assert not reopened.inbox_receive("pdf", "m1", "papers/fetched", b"{}")

@@ -24,7 +24,7 @@ from tests.support.arxiv_standin import ArxivStandIn
 
 def _selected(store: Store, settings: Settings, kind: str,
               categories: list[str] | None = None) -> set[str]:
-    fetched = store.one("SELECT max(fetched_at) FROM versions")[0]
+    fetched = max(r["fetched_at"] for r in store.versions())
     day = datetime.fromisoformat(fetched).astimezone(ZoneInfo(settings.scheduler.timezone))
     request = ShowRequested(show_id=f"{kind}-test", kind=kind, date=day.date().isoformat(),
                             length_s=600, categories=categories or [])
@@ -45,7 +45,7 @@ async def test_papers_ingested_by_hand_are_on_the_next_show_whatever_their_categ
     local = ingestor.add_local(corpus / "pdf/1708.05894v1.pdf")  # the operator: stat.ML
     assert [o.key for o in [*polled, *by_id, local] if o.message] == [
         "2304.02623v1", "1111.2011v2", "1708.05894v1"]
-    rows = store.query("SELECT arxiv_id, by_hand, categories FROM papers ORDER BY arxiv_id")
+    rows = store.papers()
     assert [(r["arxiv_id"], r["by_hand"]) for r in rows] == [
         ("1111.2011", 1), ("1708.05894", 1), ("2304.02623", 0)]
     assert not {"cs.CL", "cs.CV"} & {c for r in rows[:2] for c in json.loads(r["categories"])}
@@ -75,7 +75,7 @@ def test_the_migration_marks_papers_an_operator_added_before_it(tmp_path: Path) 
     db.close()
     store = Store(path)
     assert store.schema_version == len(MIGRATIONS)
-    rows = store.query("SELECT arxiv_id, by_hand FROM papers ORDER BY arxiv_id")
-    assert [tuple(row) for row in rows] == [("1111.2011", 1), ("1708.05894", 1),
-                                            ("2304.02623", 0)]
+    rows = store.papers()
+    assert [(row["arxiv_id"], row["by_hand"]) for row in rows] == [
+        ("1111.2011", 1), ("1708.05894", 1), ("2304.02623", 0)]
     store.close()

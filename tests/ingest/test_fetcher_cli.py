@@ -54,8 +54,8 @@ async def test_ingest_ids_and_local_pdfs(settings: Settings, standin: ArxivStand
     assert [r.path for r in standin.requests if r.path.startswith("/pdf/")] == \
         ["/pdf/1111.2011v2"]  # local files are not downloaded
     store = Store(settings.database_path)
-    stages = store.query("SELECT arxiv_id, status FROM stages ORDER BY arxiv_id")
-    assert [tuple(row) for row in stages] == [
+    stages = store.all_stages()
+    assert [(row["arxiv_id"], row["status"]) for row in stages] == [
         ("1111.2011", "done"), ("2203.06947", "done"), ("2312.10997", "done")]
     store.close()
     assert (settings.data_dir / "papers/2312.10997/2312.10997v5.pdf").read_bytes() == \

@@ -81,9 +81,8 @@ async def test_failed_paper_is_marked_failed_with_the_reason(
     finally:
         await ingestor.aclose()
     base, version = paper.split("v")[0], 1
-    row = store.one("SELECT status, detail FROM stages WHERE arxiv_id=? AND version=? AND "
-                    "stage='fetch'", (base, version))
+    row = store.stage_row(base, version, "fetch")
     assert outcome.error and reason in outcome.error
     assert (row["status"], row["detail"]) == ("failed", outcome.error)
-    assert store.one("SELECT count(*) FROM versions")[0] == 0
+    assert store.versions() == []
     store.close()

@@ -12,7 +12,7 @@ from radio.artifacts import DataRoot
 from radio.config import Settings
 from radio.ingest.ingestor import Ingestor
 from radio.messages import Command, ErrorReport, PaperFetched, topic_of
-from radio.store import Store, now_iso
+from radio.store import Store
 from radio.workers.fetcher import FetcherWorker
 from tests.ingest.conftest import FAST
 from tests.support.arxiv_standin import NONEXCLUSIVE, ArxivStandIn
@@ -54,14 +54,14 @@ async def test_poll_publishes_papers_fetched_for_corpus_papers(
         assert message.pdf.path == f"papers/{arxiv_id}/{arxiv_id}v{message.version}.pdf"
         assert DataRoot(cfg.data_dir).verify(message.pdf).is_file()
     store = Store(cfg.database_path)
-    stages = store.query("SELECT arxiv_id, status FROM stages WHERE stage='fetch'")
-    assert sorted(tuple(row) for row in stages) == [("2304.02623", "done"),
+    stages = [r for r in store.all_stages() if r["stage"] == "fetch"]
+    assert sorted((row["arxiv_id"], row["status"]) for row in stages) == [("2304.02623", "done"),
                                                     ("2312.10997", "done")]
-    paper = store.one("SELECT * FROM papers WHERE arxiv_id='2312.10997'")
+    paper = store.paper("2312.10997")
     assert (paper["title"], paper["licence_url"], paper["latest_version"]) == \
         (RAG, NONEXCLUSIVE, 5)
     assert json.loads(paper["authors"])[:2] == ["Yunfan Gao", "Yun Xiong"]
-    assert store.one("SELECT count(*) FROM artifacts WHERE kind='pdf'")[0] == 2
+    assert store.count_artifacts("pdf") == 2
     store.close()
 
 
@@ -79,7 +79,7 @@ async def test_licence_from_rss_or_else_from_oai(settings: Settings, standin: Ar
     oai = [r.query["identifier"] for r in standin.requests if r.path == "/oai"]
     assert oai == ["oai:arXiv.org:2103.15348"]  # asked only where the feed had none
     store = Store(cfg.database_path)
-    row = store.one("SELECT licence_url FROM papers WHERE arxiv_id='2304.02623'")
+    row = store.paper("2304.02623")
     assert row["licence_url"] == CC_BY
     store.close()
 
@@ -96,9 +96,9 @@ async def test_bad_download_is_failed_reported_and_the_loop_goes_on(
     assert {m.arxiv_id for m in probe.messages(PaperFetched)} == {"2305.03393", "2103.15348"}
     assert error.key == "2304.02623v1" and "truncated PDF" in error.reason
     store = Store(cfg.database_path)
-    row = store.one("SELECT status, detail FROM stages WHERE arxiv_id='2304.02623'")
+    row = store.stage_row("2304.02623", 1, "fetch")
     assert row["status"] == "failed" and "truncated PDF" in row["detail"]
-    assert store.one("SELECT count(*) FROM versions WHERE arxiv_id='2304.02623'")[0] == 0
+    assert store.versions("2304.02623") == []
     store.close()
 
 
@@ -122,12 +122,10 @@ async def test_dedup_revisions_and_restart(settings: Settings, standin: ArxivSta
     cfg = _on(settings, standin)
     store = Store(cfg.database_path)
     # We aired 2312.10997 as v4 earlier (its v4 PDF is not in the corpus: rows only).
-    with store.tx() as db:
-        db.execute("INSERT INTO papers (arxiv_id, latest_version, title, authors, abstract, "
-                   "categories, source, created_at) VALUES ('2312.10997', 4, ?, '[]', '', "
-                   "'[]', 'rss', ?)", (RAG, now_iso()))
-        db.execute("INSERT INTO versions (arxiv_id, version, fetched_at) VALUES "
-                   "('2312.10997', 4, ?)", (now_iso(),))
+    with store.transaction() as t:
+        t.upsert_paper("2312.10997", 4, title=RAG, authors=[], abstract="", categories=[],
+                       source="rss")
+        t.record_version("2312.10997", 4, None, None)
     standin.listing("cs.CL", ["2312.10997v5", "2304.02623v1"], announce_type="replace")
     standin.listing("cs.CL", ["2103.15348v2"])
     standin.listing("cs.LG", ["2103.15348v2"], announce_type="cross")  # the same paper again
@@ -148,10 +146,9 @@ async def test_dedup_revisions_and_restart(settings: Settings, standin: ArxivSta
             await asyncio.sleep(1.0)
     assert len(standin.times("/pdf/")) == pdfs
     assert len(probe.messages(PaperFetched)) == 2
-    versions = store.query("SELECT version FROM versions WHERE arxiv_id='2312.10997' "
-                           "ORDER BY version")
-    assert [row[0] for row in versions] == [4, 5]
-    assert store.one("SELECT latest_version FROM papers WHERE arxiv_id='2312.10997'")[0] == 5
+    versions = store.versions("2312.10997")
+    assert [row["version"] for row in versions] == [4, 5]
+    assert store.latest_version("2312.10997") == 5
     store.close()
 
 

@@ -18,8 +18,7 @@ TOPICS = [PaperParsed.TOPIC, ErrorReport.TOPIC]
 
 
 def _stage(ctx: Context, arxiv_id: str, version: int) -> tuple[str, str]:
-    row = ctx.store.one("SELECT status, detail FROM stages WHERE arxiv_id=? AND version=? AND "
-                        "stage='pdf'", (arxiv_id, version))
+    row = ctx.store.stage_row(arxiv_id, version, "pdf")
     assert row is not None, f"no pdf stage for {arxiv_id}v{version}"
     return row["status"], row["detail"]
 
@@ -47,8 +46,7 @@ async def test_fetched_becomes_parsed_once(settings: Settings, ctx: Context) -> 
     assert parsed.sections[:3] == ["Abstract", "Index Terms", "I INTRODUCTION"]
     status, detail = _stage(ctx, "2312.10997", 5)
     assert status == "done" and detail.startswith("21 pages")
-    kinds = dict(ctx.store.query("SELECT kind, count(*) FROM artifacts WHERE owner=? "
-                                 "GROUP BY kind", ("2312.10997",)))
+    kinds = {r["kind"]: r["n"] for r in ctx.store.artifact_kinds("2312.10997")}
     assert kinds == {"page_image": 21, "text": 1, "sections": 1, "title_card": 1}
 
 
@@ -76,7 +74,7 @@ async def test_bad_input_fails_with_a_reason_and_the_next_paper_goes_through(
     assert _stage(ctx, "2401.00001", 1)[0] == "failed"
     assert _stage(ctx, "2304.02623", 1)[0] == "done"
     assert not (ctx.data.paper_dir("2206.01062") / "v1").exists()  # nothing half-written
-    failures = ctx.store.query("SELECT key, reason FROM failures WHERE worker='pdf'")
+    failures = ctx.store.failures(worker="pdf")
     assert {row["key"] for row in failures} == {"2206.01062", "2401.00001", "2305.03393"}
 
 

@@ -225,8 +225,7 @@ async def test_a_restart_resumes_the_timeline(settings: Settings, corpus: Path) 
         await probe.expect(OnAirNow, timeout=60, where=lambda m: m.mode == "live" and m.seq == 1)
         await asyncio.sleep(0.5)  # the worker stops in the middle of line 1
     store = Store(settings.database_path)
-    aired = {r["seq"] for r in store.query(
-        "SELECT seq FROM segments WHERE show_id='daily-restart' AND aired_at IS NOT NULL")}
+    aired = {seq for _, seq in store.aired_at(["daily-restart"])}
     assert aired == {0}
     assert store.get_kv("playout.position") == {"show_id": "daily-restart", "seq": 1,
                                                 "finished": False}
@@ -237,7 +236,6 @@ async def test_a_restart_resumes_the_timeline(settings: Settings, corpus: Path) 
         await asyncio.sleep(show[4].duration_s + 1)
         assert [m.seq for m in live_after(probe, restarted)] == [1, 2, 3, 4], \
             "the cut line again, then the rest of the show; nothing from before"
-    aired = {r["seq"] for r in store.query(
-        "SELECT seq FROM segments WHERE show_id='daily-restart' AND aired_at IS NOT NULL")}
+    aired = {seq for _, seq in store.aired_at(["daily-restart"])}
     store.close()
     assert aired == {0, 1, 2, 3, 4}

@@ -18,7 +18,7 @@ import soundfile as sf
 
 from radio.artifacts import DataRoot
 from radio.messages import SegmentVoiced
-from radio.store import Store, now_iso
+from radio.store import Store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ABSTRACTS = ("api/id_1605.08386.xml", "api/id_astro-ph_0601001.xml",
@@ -65,11 +65,9 @@ def speak(text: str, path: Path) -> None:
 
 
 def add_paper(store: Store, paper: dict, licence_url: str | None) -> None:
-    store.execute(
-        "INSERT OR REPLACE INTO papers (arxiv_id, latest_version, title, authors, abstract, "
-        "categories, licence_url, source, created_at) VALUES (?, 1, ?, ?, ?, '[]', ?, 'api', ?)",
-        (paper["arxiv_id"], paper["title"], _json(paper["authors"]), paper["abstract"],
-         licence_url, now_iso()))
+    store.upsert_paper(paper["arxiv_id"], 1, title=paper["title"], authors=paper["authors"],
+                       abstract=paper["abstract"], categories=[], licence_url=licence_url,
+                       source="api")
 
 
 def _json(value: object) -> str:

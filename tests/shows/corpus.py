@@ -6,7 +6,6 @@ with id, version and primary category) and the text from PyMuPDF: nothing is inv
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pymupdf
 
 from radio.artifacts import DataRoot, parse_arxiv_id, sha256_file, write_atomic
 from radio.ingest.firstpage import read_first_page
-from radio.store import Store, now_iso
+from radio.store import Store
 
 CORPUS_PDF = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pdf"
 # Short, stamped computer-science papers with an abstract on page 1.
@@ -39,23 +38,13 @@ def add_paper(store: Store, data: DataRoot, pdf: Path, fetched_at: datetime) -> 
     categories = [page.primary_category] if page.primary_category else []
     published = page.stamp_date.isoformat() if page.stamp_date else None
     text_path = write_atomic(data.paper_dir(arxiv_id) / "text.txt", pdf_text(pdf))
-    with store.tx() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO papers (arxiv_id, latest_version, title, authors, abstract,"
-            " categories, primary_category, published, updated, licence_url, announce_type,"
-            " source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (arxiv_id, version, page.title, json.dumps(page.authors), page.abstract,
-             json.dumps(categories), page.primary_category, published, published, None, "new",
-             "local", now_iso()))
-        db.execute(
-            "INSERT OR REPLACE INTO versions (arxiv_id, version, pdf_path, pdf_sha256,"
-            " fetched_at) VALUES (?,?,?,?,?)",
-            (arxiv_id, version, str(pdf), sha256_file(pdf), fetched_at.isoformat()))
-        db.execute(
-            "INSERT OR REPLACE INTO artifacts (path, sha256, bytes, kind, owner, created_at)"
-            " VALUES (?,?,?,?,?,?)",
-            (text_path.relative_to(data.root).as_posix(), sha256_file(text_path),
-             text_path.stat().st_size, "text", arxiv_id, now_iso()))
+    with store.transaction() as t:
+        t.upsert_paper(arxiv_id, version, title=page.title, authors=page.authors,
+                       abstract=page.abstract, categories=categories,
+                       primary_category=page.primary_category, published=published,
+                       updated=published, announce_type="new", source="local")
+        t.record_version(arxiv_id, version, str(pdf), sha256_file(pdf), fetched_at.isoformat())
+        t.record_artifact(data.artifact(text_path), "text", arxiv_id)
     return arxiv_id
 
 

@@ -92,8 +92,7 @@ def store_with_corpus(tmp_path) -> tuple[Settings, Store, DataRoot]:
 def test_daily_rundown_covers_every_paper_of_the_day(store_with_corpus) -> None:
     settings, store, _ = store_with_corpus
     # Version 1 of Multi-LexSum aired before; the corpus holds its version 3.
-    store.execute("INSERT INTO show_papers VALUES ('daily-2026-11-10', '2206.10883', 1, "
-                  "'discussion')")
+    store.add_show_paper("daily-2026-11-10", "2206.10883", 1, "discussion")
     request = ShowRequested(show_id="daily-2026-11-20", kind="daily", date="2026-11-20",
                             length_s=1800, categories=["cs.CL", "cs.CV", "cs.AI"])
     selected = select_papers(store, request, settings)

@@ -21,7 +21,7 @@ from radio.shows.checks import line_problems
 from radio.shows.fallback import speakable
 from radio.shows.script import Script
 from radio.shows.writing import write_show
-from radio.store import Store, now_iso
+from radio.store import Store
 from radio.understanding.chunks import make_chunks
 from radio.understanding.facts import WIRE, SheetBuilder, copy_run, number_passages
 from radio.understanding.grounding import Source, check_grounding, normalise
@@ -114,7 +114,7 @@ def test_a_segment_from_a_fact_sheet_asks_and_answers_with_the_key_result(
     store, data = Store(settings.database_path), DataRoot(settings.data_dir)
     [tablib] = add_papers(store, data, [TABLIB], DAY)
     text = normalise(pdf_text(CORPUS_PDF / TABLIB))
-    row = store.one("SELECT title, abstract FROM papers WHERE arxiv_id=?", (tablib,))
+    row = store.paper(tablib)
     # A fact sheet as the model wrote one here (one fact copies the paper), checked by
     # the summarizer's own checks against the paper's real passages, stored as it stores it.
     passages = number_passages(row["abstract"], make_chunks(text, None)[:6])
@@ -138,9 +138,7 @@ def test_a_segment_from_a_fact_sheet_asks_and_answers_with_the_key_result(
                            mode="single", passages=[], summary=summary_from(sheet, paper),
                            facts=sheet, grounding=Grounding(rate=1.0, checked=4, dropped=[],
                                                             unsupported=[], attempts=1))
-    store.execute("INSERT INTO summaries (arxiv_id, version, data, grounding_rate, model, "
-                  "created_at) VALUES (?,?,?,?,?,?)",
-                  (tablib, 1, record.model_dump_json(), 1.0, "test", now_iso()))
+    store.record_summary(tablib, 1, record.model_dump_json(), 1.0, "test")
     script = write_show(settings, store, data, None, daily(120))
     store.close()
 
@@ -167,8 +165,7 @@ def _sentence_with(text: str, words: str) -> str:
 def _abstracts(settings: Settings, ids: list[str]) -> dict[str, str]:
     store = Store(settings.database_path)
     try:
-        return {i: store.one("SELECT abstract FROM papers WHERE arxiv_id=?", (i,))[0]
-                for i in ids}
+        return {i: store.paper(i)["abstract"] for i in ids}
     finally:
         store.close()
 

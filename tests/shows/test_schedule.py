@@ -82,7 +82,7 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(
     assert message in result.output
     assert len([ln for ln in result.output.splitlines() if ln.strip()]) == 1
     store = Store(settings.database_path)
-    assert store.query("SELECT * FROM schedule") == []
+    assert store.schedule_rows() == []
     store.close()
 
 
@@ -163,8 +163,8 @@ async def test_a_schedule_added_by_the_cli_fires_at_its_time(
             assert (fired.kind, fired.length_s, fired.schedule_id) == ("daily", 180, 1)
             await asyncio.sleep(1.0)  # keeps ticking: the same show is not fired again
             assert len(probe.messages(ShowRequested)) == 1
-            row = ctx.store.one("SELECT status FROM shows WHERE show_id=?", (fired.show_id,))
-            assert row is not None and row[0] == "requested"
+            row = ctx.store.show(fired.show_id)
+            assert row is not None and row["status"] == "requested"
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -185,7 +185,7 @@ async def test_scheduler_keeps_the_writer_ahead_of_the_air(settings: Settings) -
     assert first is not None and first.kind == "latest"  # papers no show has covered
     # Once every paper has aired, the filler is a deep dive into one not yet discussed.
     for pid in ("2304.02623", "2310.07875", "1804.07821"):
-        ctx.store.execute("INSERT INTO show_papers VALUES ('daily-x', ?, 1, 'headline')", (pid,))
+        ctx.store.add_show_paper("daily-x", pid, 1, "headline")
     second = worker._filler(now)
     assert second is not None and second.kind == "deep_dive" and len(second.paper_ids) == 1
     # Requested shows count as material on its way, so no second filler is asked for.

@@ -65,9 +65,9 @@ async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Se
                    for p in script.problems), script.problems
         # Nothing repeated, nobody three times in a row; short, because nothing is padded.
         assert [p for p in check_show(script, ["Alex", "Mira"], 1.0, script.planned_s)] == []
-        row = store.one("SELECT status, script_path FROM shows WHERE show_id=?",
-                        (written.show_id,))
-        assert tuple(row) == ("written", "shows/daily-2026-11-20/script.json")
+        row = store.show(written.show_id)
+        assert (row["status"], row["script_path"]) == ("written",
+                                                       "shows/daily-2026-11-20/script.json")
         # A second request for the same show is deduplicated; a re-announce is not a rewrite.
         mtime = data.resolve(written.script).stat().st_mtime
         await probe.publish(request())
@@ -120,7 +120,7 @@ def test_show_cli_bad_input(settings: Settings, monkeypatch: pytest.MonkeyPatch,
     assert result.exit_code != 0
     assert message in result.output
     assert len([ln for ln in result.output.splitlines() if ln.strip()]) == 1
-    assert store.query("SELECT * FROM shows") == []
+    assert store.shows() == []
     store.close()
 
 

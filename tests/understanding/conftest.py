@@ -13,7 +13,7 @@ from radio.backends.embedder import Embedder, load_embedder
 from radio.config import EmbedderSettings, PdfSettings
 from radio.ingest.pdf_images import CardInfo
 from radio.ingest.pdf_parse import parse_to_dir
-from radio.store import Store, now_iso
+from radio.store import Operations, Store
 from tests.conftest import CORPUS
 from tests.ingest.pdf_corpus import manifest
 
@@ -31,9 +31,10 @@ class CorpusPaper:
     sections: dict
     published: str  # the first day of the id's month: the corpus has no dates for most
 
-    def store_row(self) -> tuple:
-        return (self.arxiv_id, self.version, self.title, "[]", self.abstract, "[]", None,
-                self.published, None, None, None, "local", now_iso())
+    def store_in(self, store: Operations) -> None:
+        store.upsert_paper(self.arxiv_id, self.version, title=self.title, authors=[],
+                           abstract=self.abstract, categories=[], published=self.published,
+                           source="local")
 
 
 def _abstract(sections: dict, text: str) -> str:
@@ -71,12 +72,9 @@ def embedder() -> Embedder:
 
 
 def insert_papers(store: Store, papers: list[CorpusPaper]) -> None:
-    with store.tx() as db:
-        db.executemany(
-            "INSERT OR REPLACE INTO papers (arxiv_id, latest_version, title, authors, abstract,"
-            " categories, primary_category, published, updated, licence_url, announce_type,"
-            " source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [p.store_row() for p in papers])
+    with store.transaction() as t:
+        for paper in papers:
+            paper.store_in(t)
 
 
 @pytest.fixture

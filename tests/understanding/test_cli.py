@@ -22,8 +22,8 @@ def station(tmp_path: Path, embedder: Embedder, corpus_papers: dict[str, CorpusP
     cfg = make_settings(tmp_path / "data")
     store = Store(cfg.database_path)
     insert_papers(store, list(corpus_papers.values()))
-    store.execute("UPDATE papers SET published='2026-11-20T08:00:00' WHERE arxiv_id IN "
-                  "('2312.10997', '1804.07821', '2304.02623')")
+    store.set_paper_published(["2312.10997", "1804.07821", "2304.02623"],
+                              "2026-11-20T08:00:00")
     library = Library(store, embedder, DataRoot(cfg.data_dir).index_dir)
     library.embed_papers(sorted(corpus_papers))
     store.close()

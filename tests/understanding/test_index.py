@@ -68,7 +68,7 @@ def test_replacing_a_paper_keeps_one_vector(library: Library) -> None:
 
 
 def test_interest_ranking(library: Library, store: Store) -> None:
-    store.execute("UPDATE papers SET published='2026-11-20T09:00:00'")
+    store.set_paper_published(store.paper_ids(), "2026-11-20T09:00:00")
     vision_first = library.rank_day(date(2026, 11, 20), ["computer vision", "image segmentation"])
     assert vision_first[0].arxiv_id in VISION
     rag_first = library.rank_day(date(2026, 11, 20), ["retrieval-augmented generation"])
@@ -77,7 +77,7 @@ def test_interest_ranking(library: Library, store: Store) -> None:
 
 
 def test_week_clusters_group_the_vision_papers(library: Library, store: Store) -> None:
-    store.execute("UPDATE papers SET published='2026-11-18T09:00:00'")
+    store.set_paper_published(store.paper_ids(), "2026-11-18T09:00:00")
     clusters = library.week_clusters(date(2026, 11, 16), k=4)
     members = [a for c in clusters for a in c.arxiv_ids]
     assert sorted(members) == sorted(library.index.arxiv_ids)  # a partition

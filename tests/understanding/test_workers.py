@@ -12,7 +12,7 @@ from radio.artifacts import DataRoot, write_atomic
 from radio.backends.llm import tiny_model_path
 from radio.config import LLMSettings, SamplingSettings, Settings
 from radio.messages import ErrorReport, PaperEmbedded, PaperParsed, PaperSummarized
-from radio.store import Store, now_iso
+from radio.store import Store
 from radio.understanding.index import Library
 from radio.understanding.summarize import SummaryRecord
 from tests.support.harness import BusProbe, running_worker
@@ -51,8 +51,7 @@ async def test_summarizer_worker_summarizes_stores_and_is_idempotent(
         done = await probe.expect(PaperSummarized, timeout=600)
         record = SummaryRecord.model_validate_json(data.verify(done.summary).read_bytes())
         assert record.arxiv_id == paper.arxiv_id and done.hook == record.summary.hook
-        row = store.one("SELECT grounding_rate, model FROM summaries WHERE arxiv_id=?",
-                        (paper.arxiv_id,))
+        row = store.summary(paper.arxiv_id)
         assert row["grounding_rate"] == done.grounding_rate == record.grounding.rate
         assert row["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
         assert store.stage(paper.arxiv_id, paper.version, "summary") == "done"
@@ -87,10 +86,9 @@ async def test_embeddings_worker_indexes_relates_and_scores_novelty(
     summary = data.root / "summary.json"
     write_atomic(summary, "{}")
     for arxiv_id in order:  # the short summary joins title and abstract in the vector
-        store.execute("INSERT INTO summaries VALUES (?,?,?,?,?,?)", (
-            arxiv_id, corpus_papers[arxiv_id].version,
-            json.dumps({"summary": {"short": corpus_papers[arxiv_id].title}}), 1.0, "m",
-            now_iso()))
+        store.record_summary(arxiv_id, corpus_papers[arxiv_id].version,
+                             json.dumps({"summary": {"short": corpus_papers[arxiv_id].title}}),
+                             1.0, "m")
     async with BusProbe(settings, TOPICS) as probe, running_worker("embeddings", settings):
         for arxiv_id in order:
             await probe.publish(PaperSummarized(

@@ -42,8 +42,7 @@ async def test_default_hosts_voice_a_show_in_order(settings: Settings, paper: Pa
     assert [s.last for s in segments] == [False, False, False, True]
     assert {s.total for s in segments} == {4}
     store = Store(settings.database_path)
-    rows = store.query("SELECT seq, speaker, audio_path, duration_s FROM segments "
-                       "WHERE show_id=? ORDER BY seq", (script.show_id,))
+    rows = store.segments(script.show_id)
     assert [(r["seq"], r["speaker"]) for r in rows] == [(0, "Alex"), (1, "Mira"), (2, "Mira"),
                                                        (3, "Alex")]
     for segment, line in zip(segments, script.lines, strict=True):

@@ -24,7 +24,6 @@ from radio.bus import publish_once
 from radio.config import BusSettings, PlayoutSettings, Settings
 from radio.messages import Message
 from radio.shows import schedule as sched
-from radio.store import now_iso
 from radio.worker import Context
 from tests.support.ports import free_port, wait_listening
 
@@ -83,38 +82,27 @@ def fill_store(ctx: Context, papers: list[Paper]) -> None:
                   "An abstract with <script>window.__xss='abstract'</script> in it."),
             Paper(XSS_IMG_ID, XSS_IMG_TITLE, ['"><img src=x onerror=alert(2)>'],
                   "Another <img src=x onerror=\"window.__xss='abs'\"> abstract.")]
-    with store.tx() as db:
+    with store.transaction() as t:
         for n, p in enumerate(rows):
-            db.execute(
-                "INSERT INTO papers (arxiv_id, latest_version, title, authors, abstract, "
-                "categories, primary_category, published, licence_url, source, created_at) "
-                "VALUES (?, 1, ?, ?, ?, ?, 'cs.LG', ?, ?, 'api', ?)",
-                (p.arxiv_id, p.title, json.dumps(p.authors), p.abstract,
-                 json.dumps(["cs.LG"]), f"2026-04-{10 + n % 20:02d}T00:00:00Z",
-                 "http://arxiv.org/licenses/nonexclusive-distrib/1.0/", now_iso()))
+            t.upsert_paper(p.arxiv_id, 1, title=p.title, authors=p.authors, abstract=p.abstract,
+                           categories=["cs.LG"], primary_category="cs.LG",
+                           published=f"2026-04-{10 + n % 20:02d}T00:00:00Z",
+                           licence_url="http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
+                           source="api")
             hook = ("<img src=x onerror=\"window.__xss='hook'\"> hook" if p.arxiv_id ==
                     XSS_IMG_ID else f"One line about {p.title[:40]}")
-            db.execute("INSERT INTO summaries (arxiv_id, version, data, grounding_rate, model, "
-                       "created_at) VALUES (?, 1, ?, 1.0, 'test', ?)",
-                       (p.arxiv_id, json.dumps({"summary": {"hook": hook, "short": p.abstract[:200],
-                                                            "key_points": []}}), now_iso()))
+            t.record_summary(p.arxiv_id, 1, json.dumps({"summary": {
+                "hook": hook, "short": p.abstract[:200], "key_points": []}}), 1.0, "test")
             for stage in ("fetch", "pdf", "summary"):
-                db.execute("INSERT INTO stages (arxiv_id, version, stage, status, detail, "
-                           "updated_at) VALUES (?, 1, ?, 'done', '', ?)",
-                           (p.arxiv_id, stage, now_iso()))
-        db.execute("INSERT INTO stages (arxiv_id, version, stage, status, detail, updated_at) "
-                   "VALUES (?, 1, 'embed', 'failed', 'index <b>busy</b>', ?)",
-                   (papers[3].arxiv_id, now_iso()))
-        db.execute("INSERT INTO shows (show_id, kind, date, title, status, request, created_at, "
-                   "updated_at) VALUES (?, 'daily', '2026-04-30', 'Daily papers, 30 April 2026',"
-                   " 'recorded', '{}', ?, ?)", (SHOW_ID, now_iso(), now_iso()))
+                t.set_stage(p.arxiv_id, 1, stage, "done")
+        t.set_stage(papers[3].arxiv_id, 1, "embed", "failed", "index <b>busy</b>")
+        t.claim_show(SHOW_ID, "daily", "2026-04-30", "{}", title="Daily papers, 30 April 2026",
+                     status="recorded")
         for n, p in enumerate(papers[:3]):
-            db.execute("INSERT INTO show_papers (show_id, arxiv_id, version, mode) VALUES "
-                       "(?, ?, 1, 'discussion')", (SHOW_ID, p.arxiv_id))
-            db.execute("INSERT INTO segments (show_id, seq, speaker, text, paper_id, aired_at) "
-                       "VALUES (?, ?, 'Mira', ?, ?, ?)",
-                       (SHOW_ID, n, f"About {p.title}", p.arxiv_id,
-                        now_iso() if n == 0 else None))
+            t.add_show_paper(SHOW_ID, p.arxiv_id, 1, "discussion")
+            t.record_segment(SHOW_ID, n, "Mira", f"About {p.title}", p.arxiv_id, None, None)
+            if n == 0:
+                t.mark_aired(SHOW_ID, n)
     sched.add_entry(store, "daily", "09:00", sched.DAYS, "Europe/Helsinki", [], 1800)
     sched.add_entry(store, "weekly", "18:00", ["sun"], "UTC", [], 2700)
 
@@ -142,12 +130,9 @@ def add_episode(ctx: Context, papers: list[Paper]) -> None:
                  "url": f"https://arxiv.org/abs/{papers[1].arxiv_id}"}]
     (episodes / f"{SHOW_ID}.chapters.json").write_text(
         json.dumps({"version": "1.2.0", "chapters": chapters}))
-    ctx.store.execute(
-        "INSERT INTO episodes (show_id, title, mp3_path, transcript_path, chapters_path, "
-        "duration_s, bytes, loudness_lufs, published_at) VALUES (?, ?, ?, ?, ?, 30, ?, -16, ?)",
-        (SHOW_ID, "Daily papers, 30 April 2026", f"episodes/{SHOW_ID}.mp3",
-         f"episodes/{SHOW_ID}.vtt", f"episodes/{SHOW_ID}.chapters.json", mp3.stat().st_size,
-         now_iso()))
+    ctx.store.save_episode(SHOW_ID, "Daily papers, 30 April 2026", f"episodes/{SHOW_ID}.mp3",
+                           f"episodes/{SHOW_ID}.vtt", f"episodes/{SHOW_ID}.chapters.json", 30,
+                           mp3.stat().st_size, -16)
 
 
 async def fake_listener_stream(bind: str, mp3: Path, control: dict) -> aioweb.AppRunner:

@@ -188,8 +188,8 @@ def test_operator_refuses_without_token_then_pauses_a_show(browser: Any,
     find(browser, "button[aria-label='Pause schedule 1']").click()
     wait_for(lambda: find(browser, "#entry-1 .entry-state").text == "paused")
     assert "paused schedule 1" in find(browser, "#operator-message").text
-    row = station.ctx.store.one("SELECT paused FROM schedule WHERE id=1")
-    assert row is not None and row[0] == 1
+    row = station.ctx.store.schedule_row(1)
+    assert row is not None and row["paused"] == 1
     find(browser, "button[aria-label='Resume schedule 1']").click()
     wait_for(lambda: find(browser, "#entry-1 .entry-state").text == "active")
     browser.delete_all_cookies()

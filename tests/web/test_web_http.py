@@ -51,8 +51,8 @@ def test_operator_posts_need_the_csrf_token_and_this_origin(http: httpx.Client,
     signin = http.post("/operator/signin", data={"token": TOKEN},
                        headers={"Origin": "https://evil.example"})
     assert signin.status_code == 401
-    paused = station.ctx.store.one("SELECT paused FROM schedule WHERE id=2")
-    assert paused is not None and paused[0] == 0
+    entry = station.ctx.store.schedule_row(2)
+    assert entry is not None and entry["paused"] == 0
 
 
 def test_operator_view_is_off_without_a_token(station: Station) -> None:

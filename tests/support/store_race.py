@@ -1,0 +1,61 @@
+"""Processes that race for the same work on one store (SQLite file or PostgreSQL URL).
+
+Each function runs in its own process (multiprocessing, spawn): it opens its own Store,
+waits at the barrier so that all racers start together, and returns what it won.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from radio.store import Store
+
+
+def claim_segments(target: str, name: str, barrier: Any) -> list[tuple[str, int]]:
+    """Claim lines with `claim_next_segment` until none is left."""
+    store = Store(target)
+    won = []
+    barrier.wait()
+    while (row := store.claim_next_segment(name)) is not None:
+        won.append((row["show_id"], int(row["seq"])))
+    store.close()
+    return won
+
+
+def claim_each(target: str, name: str, barrier: Any, keys: list[tuple[str, int]],
+               ) -> list[tuple[str, int]]:
+    """Try to claim every one of `keys` with `claim_segment`; the ones this process won."""
+    store = Store(target)
+    barrier.wait()
+    won = [key for key in keys if store.claim_segment(key[0], key[1], name)]
+    store.close()
+    return won
+
+
+def fire_schedule(target: str, name: str, barrier: Any, entry_id: int, dues: list[str],
+                  ) -> list[str]:
+    """A scheduler: for each due time, read last_run, then try to move it on (and claim the
+    show). Returns the shows this process fired."""
+    store = Store(target)
+    barrier.wait()
+    fired = []
+    for due in dues:
+        row = store.schedule_row(entry_id)
+        seen = row["last_run"] if row else None
+        if seen is not None and seen >= due:
+            continue  # already fired by someone else
+        if store.claim_schedule_run(entry_id, seen, due):
+            show_id = f"daily-{due[:10]}"
+            if store.claim_show(show_id, "daily", due[:10], "{}"):
+                fired.append(show_id)
+    store.close()
+    return fired
+
+
+def receive(target: str, name: str, barrier: Any, ids: list[str]) -> list[str]:
+    """One worker instance receiving redelivered messages: the ids it got to handle."""
+    store = Store(target)
+    barrier.wait()
+    won = [i for i in ids if store.inbox_receive("summarizer", i, "papers/parsed", b"{}")]
+    store.close()
+    return won
