@@ -60,13 +60,20 @@ def reasons(problems: list[str]) -> Counter:
                    if re.search(words, problem))
 
 
+def untitled(text: str, titles: list[str]) -> str:
+    for title in titles:
+        text = text.replace(title, " ")
+    return text
+
+
 def figures(script: Script, papers: dict[str, Paper], texts: dict[str, str]) -> dict:
     """What a listener hears, measured against the issue's targets."""
     lines = script.lines
     words = [count_words(line.text) for line in lines]
     by_model = sum(w for w, line in zip(words, lines, strict=True) if line.origin == "model")
+    titles = [p.title for p in papers.values()]  # saying a title is no copy
     copies = [line.text for line in lines if line.paper_id and copy_run(
-        line.text, texts.get(line.paper_id, ""))]
+        untitled(line.text, titles), texts.get(line.paper_id, ""))]
     heard, runs, run = [], [], 1
     for prev, line in pairwise(lines):
         run = run + 1 if line.speaker == prev.speaker else 1

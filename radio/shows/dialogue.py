@@ -31,6 +31,9 @@ CHARS_PER_WORD = 6.0
 # What a line may contain: plain spoken English, ending on a full stop, ? or !.
 SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'%&+-]"
 SLACK = 1.6  # a line may run this far over its words before trailing sentences are cut
+_STAGE_VERBS = ("asks|restates|says|explains|teases|answers|gives|names|pushes|reacts|adds|"
+                "introduces|recaps|thanks|welcomes|moves|links|reads|then|will|should|must|"
+                "question|answer|line")
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Turn:
     words: int
     must_say: list[str] = field(default_factory=list)  # numbers or names it must contain
     fallback: str = ""  # said when the model's line fails twice; may be empty
+    asks: bool = False  # a question: the grammar makes it end on "?"
+    introduces: bool = False  # the welcome, where hosts may name themselves
 
     def key(self) -> str:
         who = re.sub(r"[^a-z0-9]+", "_", self.speaker.lower()).strip("_")
@@ -85,6 +90,8 @@ class LineChecks:
         found = line_problems(text)
         if not found and len(text.split()) < 3:
             found.append("too short")
+        if self._narrates(text, turn):
+            found.append("narrates the script")
         verdict = check_line(text, source, self.allowed)
         if not verdict.ok:
             found.append(f"not in the paper: {', '.join(verdict.unsupported[:5])}")
@@ -93,20 +100,40 @@ class LineChecks:
             found.append(f"copies the paper: {copied!r}")
         if self.instructions and echoes(text, self.instructions, self.names):
             found.append("repeats the instructions")
-        mark = fingerprint(self._untitled(text))
+        mark = self._mark(text)
         if any(mark == s or SequenceMatcher(None, mark, s).ratio() > 0.85 for s in self.said):
             found.append("repeats an earlier line")
         found += [f"does not say {m!r}" for m in turn.must_say if not says(text, m)]
         return found
 
 
+    def _narrates(self, text: str, turn: Turn) -> bool:
+        """A small model writes the stage directions ("Mira teases the papers ...", "Alex
+        restates the problem:") instead of the words; hosts never name themselves either,
+        but in the welcome."""
+        hosts = "|".join(re.escape(h) for h in self.hosts)
+        if re.search(rf"\b(?:{hosts})(?:'s)? (?:{_STAGE_VERBS})", text):
+            return True
+        return not turn.introduces and re.search(rf"\b{re.escape(turn.speaker)}\b", text) \
+            is not None
+
     def _untitled(self, text: str) -> str:
         for title in sorted(self.titles, key=len, reverse=True):
             text = re.sub(re.escape(title), " ", text, flags=re.I)
         return text
 
+    def _mark(self, text: str) -> str:
+        """What a line says besides the titles it names (a line that is little more than a
+        title is compared whole)."""
+        mark = fingerprint(self._untitled(text))
+        return mark if len(mark.split()) >= 6 else fingerprint(text)
+
     def remember(self, text: str) -> None:
-        self.said.append(fingerprint(self._untitled(text)))
+        self.said.append(self._mark(text))
+
+
+def _same(a: str, b: str) -> bool:
+    return SequenceMatcher(None, fingerprint(a), fingerprint(b)).ratio() > 0.7
 
 
 def says(text: str, wanted: str) -> bool:
@@ -136,8 +163,9 @@ def schema(turns: list[Turn]) -> dict:
     for turn in turns:
         high = int(turn.words * CHARS_PER_WORD * 2.2 + 40)
         low = max(8, int(turn.words * CHARS_PER_WORD * 0.35))
+        end = "[?]" if turn.asks else "[.!]"
         properties[turn.key()] = {"type": "string",
-                                  "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}[.!?]$"}
+                                  "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}{end}$"}
     return {"type": "object", "properties": properties, "required": list(properties),
             "additionalProperties": False}
 
@@ -180,6 +208,8 @@ class Conversation:
                 if best[n] is not None or text is None:
                     continue
                 found = self.checks.problems(text, turn, beat.source)
+                if any(_same(text, other) for other in drafts[:n] if other):
+                    found.append("repeats the line before")
                 if found:
                     outcome.problems.append(f"{beat.name} line {n + 1} try {attempts}: "
                                             + "; ".join(found))
@@ -187,20 +217,22 @@ class Conversation:
                     best[n] = text
         chosen: list[tuple[Turn, str, bool]] = []
         for turn, text in zip(beat.turns, best, strict=True):
-            by_model = text is not None
             if text is None and turn.fallback:
-                fallback = clean_text(turn.fallback, self.checks.hosts)
-                found = self.checks.problems(fallback, turn, beat.source)
+                text = clean_text(turn.fallback, self.checks.hosts)
+                found = self.checks.problems(text, turn, beat.source)
                 if found:
                     outcome.problems.append(f"{beat.name} fallback refused: {'; '.join(found)}")
                 else:
-                    text = fallback
-                    outcome.by_fallback += 1
+                    chosen.append((turn, text, False))
             elif text is not None:
-                outcome.by_model += 1
-            if text is not None:
-                chosen.append((turn, text, by_model))
-                self.checks.remember(text)
+                chosen.append((turn, text, True))
+        if chosen and len(beat.turns) > 1 and chosen[-1][0] is not beat.turns[-1]:
+            outcome.problems.append(f"{beat.name}: no answer, so no question either")
+            chosen = []  # an unanswered question is worse than none
+        for _, text, _ in chosen:
+            self.checks.remember(text)
+        outcome.by_model = sum(mine for _, _, mine in chosen)
+        outcome.by_fallback = len(chosen) - outcome.by_model
         outcome.lines = [Line(speaker=t.speaker, text=text, paper_id=beat.paper_id,
                               section=beat.section, page=beat.page,
                               origin="model" if mine else "fallback")

@@ -47,7 +47,8 @@ from radio.understanding.grounding import Source
 log = logging.getLogger(__name__)
 
 ASK_WORDS = 14  # the generalist's question or reaction: one sentence
-ANSWER_WORDS = (24, 60)  # the explainer's answer: two or three sentences
+ANSWER_WORDS = (22, 45)  # the explainer's answer: two or three short sentences, as the
+# default model writes them (asked for more, it stops at about that anyway)
 ON_DEMAND_PASSAGES = 6  # passages a fact sheet the writer makes itself reads
 # Which facts a segment keeps when its time is short, most wanted first.
 PRIORITY = ["problem", "key_idea", "result", "why_it_matters", "limitation", "result",
@@ -261,7 +262,7 @@ class ShowWriter:
         if sheet is None:
             return [self._title_only(slot, paper)] if slot.part == 1 else []
         budget_words = slot.budget_s * self.wpm / 60
-        per_part = max(1, round(budget_words / (ASK_WORDS + 40)))
+        per_part = max(1, round(budget_words / (ASK_WORDS + sum(ANSWER_WORDS) / 2)))
         topics = pick_topics(sheet, per_part * slot.parts)
         share = -(-len(topics) // slot.parts)
         mine = topics[(slot.part - 1) * share:slot.part * share]
@@ -289,7 +290,8 @@ class ShowWriter:
         fallback = self._fallback_answer(topic.fact, name)
         must = [result.number] if result else []
         turns = [Turn(self.asker, ask_does, ask_words, must_say=[paper.title] if opens else [],
-                      fallback=self._say("ask", topic.name, paper, opens=opens, name=name)),
+                      fallback=self._say("ask", topic.name, paper, opens=opens, name=name),
+                      asks=True),
                  Turn(self.explainer, f"answers_about_{topic.name}", answer_words,
                       must_say=must, fallback=fallback)]
         source = Source("\n".join([paper.title, ", ".join(paper.authors), name, sheet.analogy,
@@ -356,7 +358,7 @@ class ShowWriter:
                             asker=self.asker, explainer=self.explainer)
         preview = self._say("preview", "", None, count=len(covered), names=names)
         turns = [Turn(self.asker, "welcomes_listeners_names_the_show_and_both_hosts",
-                      max(int(words * 0.45), 12), fallback=welcome),
+                      max(int(words * 0.45), 12), fallback=welcome, introduces=True),
                  Turn(self.explainer, "teases_the_papers_coming_up", max(int(words * 0.55), 14),
                       fallback=preview)]
         return self._show_beat("intro", turns, [rundown.title, spoken_date, str(len(covered)),
@@ -381,7 +383,8 @@ class ShowWriter:
         turns = [Turn(self.explainer, "recaps_every_paper_in_one_sentence_each",
                       max(12 * len(covered), 14), must_say=names, fallback=recap),
                  Turn(self.asker, "thanks_listeners_and_signs_off", 16,
-                      fallback=self._say("goodbye", "", None, title=rundown.title))]
+                      fallback=self._say("goodbye", "", None, title=rundown.title),
+                      introduces=True)]
         return self._show_beat("outro", turns, [rundown.title, *names, *hooks,
                                                 *(p.title for p in covered)],
                                names=names, hooks=hooks, title=rundown.title,
@@ -450,10 +453,10 @@ class ShowWriter:
             turns = [Turn(self.asker, "introduces_the_theme_and_asks_about_the_first_paper"
                           if n == 0 else "asks_how_the_next_paper_relates", ASK_WORDS,
                           fallback=self._say("theme_ask", "", paper, theme=slot.focus,
-                                             first=n == 0, name=name)),
+                                             first=n == 0, name=name), asks=True),
                      Turn(self.explainer, "explains_the_paper_and_its_link_to_the_theme", each,
-                          must_say=[name],
-                          fallback=f"{name}: {third_person(self._hook(paper))}")]
+                          fallback=self._say("theme_paper", "", paper, hook=third_person(
+                              self._hook(paper)) if sheet else ""))]
             beats.append(Beat(name="theme", cue=render(
                 self.settings, "show_beat.j2", beat="theme", theme=slot.focus or slot.title,
                 paper=paper, name=name, hook=self._hook(paper), first=n == 0,

@@ -28,6 +28,8 @@ KINDS: tuple[str, ...] = PaperKind.__args__  # type: ignore[attr-defined]
 COPY_RUN = 12  # words in a row from the paper that make a line a copy
 MAX_RESULTS = 3
 _WORDS = re.compile(r"[a-z0-9]+")
+_NONE = re.compile(r"^(?:none|n/?a|null|not (?:given|stated|mentioned|applicable)|-+|unknown)"
+                   r"\.?$", re.I)  # how a model fills a field it has nothing for
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -263,7 +265,8 @@ class SheetBuilder:
 
         def grounded(key: str) -> str:
             value = " ".join(str(raw.get(key, "")).split())
-            return value if value and self._supports(value, cite) else ""
+            empty = not value or _NONE.match(value)
+            return value if not empty and self._supports(value, cite) else ""
 
         return Result(text=finding, passages=cite, number=number,
                       metric=grounded("metric_or_unit"), setting=grounded("dataset_or_setting"),
