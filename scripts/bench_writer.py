@@ -36,8 +36,9 @@ from radio.config import LLMSettings, Settings, WriterSettings  # noqa: E402
 from radio.messages import ShowRequested  # noqa: E402
 from radio.shows.dialogue import says  # noqa: E402
 from radio.shows.programme import Paper, load_papers  # noqa: E402
+from radio.shows.records import record_written  # noqa: E402
 from radio.shows.schedule import parse_length  # noqa: E402
-from radio.shows.script import Script, count_words, render_markdown  # noqa: E402
+from radio.shows.script import Script, count_words, render_markdown, save_script  # noqa: E402
 from radio.shows.writing import ShowWriter, paper_text  # noqa: E402
 from radio.store import Store  # noqa: E402
 from radio.understanding.facts import copy_run  # noqa: E402
@@ -147,6 +148,9 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=6, help="Corpus papers in the show.")
     parser.add_argument("--discussions", type=int, default=2, help="Papers discussed.")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads.")
+    parser.add_argument("--keep", type=Path, help="Keep the station's data here (store, "
+                        "papers, the script), e.g. to voice it: RADIO_DATA_DIR=KEEP radio up "
+                        "--only tts --only recorder, then radio show announce SHOW_ID.")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b",
                         help="Shipped model (llm.shipped_model).")
     parser.add_argument("--out", type=Path, help="Save <out>.json and <out>.md.")
@@ -158,7 +162,7 @@ def main() -> None:
         logging.getLogger("radio.shows.writing").setLevel(logging.DEBUG)
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data",
+        settings = Settings(data_dir=args.keep or Path(tmp) / "data",
                             llm=LLMSettings(n_threads=args.threads,
                                             shipped_model=args.model),
                             writer=WriterSettings(discussion_count=args.discussions))
@@ -181,6 +185,9 @@ def main() -> None:
             paper.facts = paper.facts or writer_sheets.get(paper.arxiv_id)
         texts = {a: papers[a].abstract + "\n" + paper_text(store, data, a)[0] for a in papers}
         listened = figures(script, papers, texts)
+        if args.keep:
+            save_script(data, script)
+            record_written(store, data, script)
         store.close()
 
     if args.out:

@@ -20,7 +20,7 @@ from radio.messages import ShowRequested, ShowWritten
 from radio.shows import schedule as sched
 from radio.shows.programme import NoPapers, select_papers
 from radio.shows.records import record_request, record_written, show_status
-from radio.shows.script import load_script, render_text, save_script, script_path
+from radio.shows.script import Script, load_script, render_text, save_script, script_path
 from radio.worker import Context
 
 app = typer.Typer(no_args_is_help=True)
@@ -107,6 +107,22 @@ def _write_here(ctx: Context, request: ShowRequested) -> None:
                   f"in {script.writing_s:.0f} s -> {script_path(ctx.data, script.show_id)}")
     for problem in script.problems:
         err_console.print(f"[yellow]check:[/] {problem}")
+    _announce(ctx, script)
+
+
+@app.command("announce")
+def announce(show_id: str = typer.Argument(..., help="A written show's id.")) -> None:
+    """Announce a written show again (shows/written): the voices and the recorder take it."""
+    ctx = context()
+    try:
+        script = load_script(ctx.data, safe_show_id(show_id))
+    except (InvalidId, OSError, ValueError) as exc:
+        fail(f"no script for show {show_id!r} ({exc})")
+    _announce(ctx, script)
+    console.print(f"announced [bold]{script.show_id}[/] ({len(script.lines)} lines)")
+
+
+def _announce(ctx: Context, script: Script) -> None:
     written = ShowWritten(show_id=script.show_id, kind=script.kind, title=script.title,
                           script=ctx.data.artifact(script_path(ctx.data, script.show_id)),
                           lines=len(script.lines), estimated_s=round(script.estimated_s, 1),

@@ -147,6 +147,15 @@ async def test_show_cli_runs_lists_and_prints(settings: Settings,
         written = await probe.expect(ShowWritten, timeout=10)
         assert written.show_id == "daily-2026-11-20-now"
 
+        # A written show announced again: the voices and the recorder take it once more.
+        announced = await asyncio.to_thread(runner.invoke, app, [
+            "show", "announce", "daily-2026-11-20-now"])
+        assert announced.exit_code == 0, announced.output
+        again = await probe.expect(ShowWritten, timeout=10, count=2)
+        assert again.script == written.script
+
+    missing = runner.invoke(app, ["show", "announce", "daily-1999-01-01"])
+    assert missing.exit_code != 0 and "no script for show" in missing.output
     again = runner.invoke(app, ["show", "run", "daily", "--date", "2026-11-20", "--now",
                                 "--id", "daily-2026-11-20-now"])
     assert again.exit_code != 0 and "already written" in again.output
