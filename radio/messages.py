@@ -142,6 +142,8 @@ class ShowRequested(Message):
     length_s: int
     schedule_id: int | None = None
     paper_ids: list[str] = Field(default_factory=list, description="Explicit papers, if any.")
+    filler: bool = Field(False, description="Asked by the scheduler to fill the air between "
+                         "shows: it yields to scheduled and operator-requested shows.")
 
 
 class ShowWritten(Message):

@@ -11,14 +11,19 @@ one `handle(message)`. The runtime does the rest:
   failed, recorded and reported on `errors`; `PermanentError` fails it at once;
 - a retained `status/<worker>` heartbeat, with a last will that says `offline`;
 - `background()` runs beside the handler for workers with a clock (fetcher, scheduler,
-  playout); `commands/<worker>` reaches `on_command`.
+  playout); `commands/<worker>` reaches `on_command`;
+- messages wait in a priority queue: `priority(message)` (lower first, then in order of
+  arrival) lets a worker take urgent work first; a handler that raises `Deferred` puts its
+  message back in the queue (still pending), behind anything more urgent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import importlib
+import itertools
 import logging
 import socket
 import traceback
@@ -39,6 +44,47 @@ log = logging.getLogger(__name__)
 
 class PermanentError(Exception):
     """Bad input that no retry will fix (corrupt PDF, unknown id, ...)."""
+
+
+class Deferred(Exception):
+    """The handler stepped aside for more urgent work: queue the message again, untouched."""
+
+
+class WorkQueue:
+    """The worker's queue of (topic, payload): lowest priority number first, then FIFO.
+
+    `best()` may be read from a handler's thread (a plain attribute read), so a long
+    handler can ask whether more urgent work is waiting.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, str, bytes]] = []
+        self._order = itertools.count()
+        self._ready = asyncio.Event()
+        self._best: int | None = None
+
+    def put_nowait(self, item: tuple[str, bytes], priority: int = 0) -> None:
+        heapq.heappush(self._heap, (priority, next(self._order), *item))
+        self._best = self._heap[0][0]
+        self._ready.set()
+
+    async def put(self, item: tuple[str, bytes], priority: int = 0) -> None:
+        self.put_nowait(item, priority)
+
+    async def get(self) -> tuple[str, bytes]:
+        while not self._heap:
+            self._ready.clear()
+            await self._ready.wait()
+        _, _, topic, payload = heapq.heappop(self._heap)
+        self._best = self._heap[0][0] if self._heap else None
+        return topic, payload
+
+    def qsize(self) -> int:
+        return len(self._heap)
+
+    def best(self) -> int | None:
+        """The most urgent priority waiting, or None when nothing waits."""
+        return self._best
 
 
 @dataclass
@@ -71,7 +117,7 @@ class Worker:
         self.handled = 0
         self.failed = 0
         self.last_error: str | None = None
-        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._queue = WorkQueue()
         self._by_topic = {model.TOPIC: model for model in self.consumes}
         subs = tuple(Subscription(model.TOPIC) for model in self.consumes)
         subs += (Subscription(topic_of(Command, worker=self.name), shared=False),)
@@ -94,6 +140,10 @@ class Worker:
     async def background(self) -> None:
         """A loop that runs beside the handler (a clock, a poller); return when done."""
 
+    def priority(self, message: Message) -> int:
+        """Lower is more urgent; equal priorities keep their order of arrival."""
+        return 0
+
     async def on_command(self, command: Command) -> None:
         self.log.warning("%s: unknown command %r", self.name, command.action)
 
@@ -115,6 +165,11 @@ class Worker:
         report = ErrorReport(worker=self.name, topic=topic, key=key, reason=reason,
                              detail=detail[-4000:])
         await self.publish(report)
+
+    def waiting_before(self, priority: int) -> bool:
+        """Whether a message more urgent than `priority` waits in the queue (any thread)."""
+        best = self._queue.best()
+        return best is not None and best < priority
 
     def received(self, model: type[Message], since: datetime) -> list[bytes]:
         """Payloads of `model` this worker received since `since`, oldest first (from the
@@ -206,7 +261,7 @@ class Worker:
                                     payload[:500].decode("utf-8", "replace"))
             return
         if self.store.inbox_receive(self.name, message.id, topic, payload):
-            await self._queue.put((topic, payload))
+            await self._queue.put((topic, payload), self.priority(message))
         else:
             self.log.debug("duplicate %s %s skipped", topic, message.id)
 
@@ -220,17 +275,27 @@ class Worker:
             count = self.store.inbox_requeue(self.name, command.args.get("id"))
             self.log.info("requeued %d failed messages", count)
             for row in self.store.inbox_pending(self.name):
-                await self._queue.put((row["topic"], row["payload"]))
+                await self._requeue(row["topic"], row["payload"])
             return
         await self.on_command(command)
 
     async def _handle_loop(self) -> None:
         # Work left pending by a crash or a stop comes first.
         for row in self.store.inbox_pending(self.name):
-            await self._queue.put((row["topic"], row["payload"]))
+            await self._requeue(row["topic"], row["payload"])
         while True:
             topic, payload = await self._queue.get()
             await self._handle_one(topic, payload)
+
+    async def _requeue(self, topic: str, payload: bytes) -> None:
+        model = self._by_topic.get(topic)
+        if model is None:
+            return
+        try:
+            priority = self.priority(parse(model, payload))
+        except ValueError:
+            priority = 0  # `_handle_one` meets the bad payload and reports it
+        await self._queue.put((topic, payload), priority)
 
     async def _handle_one(self, topic: str, payload: bytes) -> None:
         message = parse(self._by_topic[topic], payload)
@@ -244,6 +309,10 @@ class Worker:
                 await self.handle(message)
             except asyncio.CancelledError:
                 raise  # stays pending: handled again at restart
+            except Deferred as why:
+                self.log.info("%s %s deferred: %s", topic, message.id, why)
+                await self._queue.put((topic, payload), self.priority(message))
+                return
             except Exception as exc:
                 permanent = isinstance(exc, PermanentError | NotImplementedError)
                 give_up = permanent or attempt == attempts

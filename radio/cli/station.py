@@ -127,13 +127,14 @@ def status(
     table = Table(caption="radio status --json for every field")
     for column in ("worker", "instance", "state", "backlog", "done", "failed", "seen"):
         table.add_column(column, no_wrap=True)
-    table.add_column("last error", overflow="fold", min_width=10)
+    table.add_column("last error / note", overflow="fold", min_width=10)
     now = datetime.now(UTC)
     for s in statuses:
         colour = {"online": "green", "stub": "yellow"}.get(s.state, "red")
         seen = f"{(now - s.updated_at).total_seconds():.0f}s ago"
         table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", str(s.backlog),
-                      str(s.handled), str(s.failed), seen, s.last_error or "")
+                      str(s.handled), str(s.failed), seen,
+                      s.last_error or str(s.detail.get("note") or ""))
     console.print(table)
 
 

@@ -3,7 +3,11 @@
 Every tick it reads the `schedule` table, fires the entries that are due (time-zone aware,
 stable show ids so a refire is handled once), and, when less than
 `scheduler.buffer_ahead_s` of airtime is voiced or on its way, asks for a "latest" show
-(papers no show has covered) or else a deep dive. A retained `schedule` message from the
+(papers no show has covered) or else a deep dive. Such filler requests are marked
+`filler` (the writer puts scheduled and operator-requested shows first), and are asked for
+only when there is material: papers neither aired nor taken by a show still to be written.
+With none, the scheduler asks for nothing (the playout's fallback covers the gap) and says so
+once, in its log and in `radio status`. A retained `schedule` message from the
 CLI wakes it at once; the store is the truth, so a missed message only delays a change by
 one tick. The clock is injectable, so tests can run it fast.
 """
@@ -56,6 +60,7 @@ class SchedulerWorker(Worker):
         self.clock: Clock = clock or SystemClock()  # before the base: status uses it
         self._wake = asyncio.Event()
         self._last_filler: datetime | None = None
+        self.idle_reason: str | None = None  # why no filler was requested, while it holds
         self.fired: list[str] = []
         super().__init__(ctx, instance)
 
@@ -126,39 +131,62 @@ class SchedulerWorker(Worker):
             return  # one at a time: a failing writer must not be flooded
         self._last_filler = now
         request = self._filler(now)
-        if request is not None:
-            record_request(self.store, request)
-            await self.publish(request)
-            self.fired.append(request.show_id)
-            self.log.info("buffer low: requested %s", request.show_id)
+        if request is None:
+            reason = ("nothing new to air: every paper has aired or is taken by a show still "
+                      "to be written; the playout's fallback covers the gap")
+            if reason != self.idle_reason:
+                self.log.info("buffer low, but %s", reason)
+                self.idle_reason = reason
+                await self.publish_status()
+            return
+        self.idle_reason = None
+        record_request(self.store, request)
+        await self.publish(request)
+        self.fired.append(request.show_id)
+        self.log.info("buffer low: requested %s", request.show_id)
+
+    def _claimed(self) -> set[str]:
+        """Papers that shows requested but not yet written will take."""
+        claimed: set[str] = set()
+        for raw in self.store.show_requests(("requested",)):
+            try:
+                pending = ShowRequested.model_validate_json(raw)
+                claimed.update(p.arxiv_id for p in select_papers(self.store, pending,
+                                                                 self.settings))
+            except (ValueError, NoPapers):  # unreadable, or nothing left for it
+                continue
+        return claimed
 
     def _filler(self, now: datetime) -> ShowRequested | None:
         cfg = self.settings.scheduler
         local = now.astimezone(ZoneInfo(cfg.timezone))
         day = local.date().isoformat()
         latest = ShowRequested(show_id=f"latest-{day}-{local:%H%M}", kind="latest", date=day,
-                               length_s=cfg.latest_length_s)
-        try:
-            select_papers(self.store, latest, self.settings)
+                               length_s=cfg.latest_length_s, filler=True)
+        claimed = self._claimed()
+        if self._unclaimed(latest, claimed):
             return latest
-        except NoPapers:
-            pass
         probe = ShowRequested(show_id="deep-dive-probe", kind="deep_dive", date=day,
                               length_s=cfg.deep_dive_length_s)
-        try:
-            papers = Ranker(self.settings).rank(select_papers(self.store, probe, self.settings),
-                                                self.settings.categories)
-        except NoPapers:
-            self.log.debug("nothing new to write; the playout replays")
+        papers = self._unclaimed(probe, claimed)
+        if not papers:
             return None
-        top = papers[0].arxiv_id
+        top = Ranker(self.settings).rank(papers, self.settings.categories)[0].arxiv_id
         return ShowRequested(show_id=f"deep_dive-{top.replace('/', '-').lower()}",
                              kind="deep_dive", date=day, length_s=cfg.deep_dive_length_s,
-                             paper_ids=[top])
+                             paper_ids=[top], filler=True)
+
+    def _unclaimed(self, request: ShowRequested, claimed: set[str]) -> list:
+        try:
+            papers = select_papers(self.store, request, self.settings)
+        except NoPapers:
+            return []
+        return [p for p in papers if p.arxiv_id not in claimed]
 
     def status_detail(self) -> dict:
         now = self.clock.now()
         entries = [e for e in load_entries(self.store, now) if not e.paused]
         upcoming = min((e.next_run for e in entries if e.next_run), default=None)
         return {"entries": len(entries), "next_run": upcoming.isoformat() if upcoming else None,
-                "buffer_s": round(pending_seconds(self.store)), "fired": self.fired[-5:]}
+                "buffer_s": round(pending_seconds(self.store)), "fired": self.fired[-5:],
+                **({"note": self.idle_reason} if self.idle_reason else {})}

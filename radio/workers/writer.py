@@ -4,11 +4,18 @@ Plans the rundown of a requested show, writes it segment by segment with the LLM
 with a fallback from the papers' summaries: radio.shows.writing), stores the script under
 shows/<show_id>/script.json and in the `shows` table, and publishes `shows/written`.
 Idempotent: a show already written is announced again, not written again.
+
+The right show first: scheduled and operator-requested shows go before the scheduler's
+filler (`ShowRequested.filler`), and a filler show being written yields at its next segment
+boundary when one of them arrives: it is put back in the queue and written afresh after
+(its papers may have aired meanwhile; a filler left with nothing to say is dropped quietly).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from radio.artifacts import InvalidId, safe_show_id
 from radio.backends.llm import LLM, LLMError, load_llm
@@ -16,8 +23,29 @@ from radio.messages import ShowRequested, ShowWritten
 from radio.shows.programme import NoPapers, Ranker
 from radio.shows.records import record_failed, record_request, record_written, show_status
 from radio.shows.script import Script, load_script, save_script, script_path
-from radio.shows.writing import write_show
-from radio.worker import PermanentError, Worker
+from radio.shows.writing import ShowWriter, write_show
+from radio.worker import Deferred, PermanentError, Worker
+
+FILLER, ON_SCHEDULE = 1, 0  # queue priorities: lower goes first
+
+
+class Yielded(Exception):
+    """A filler show stopped at a segment boundary for a more urgent show."""
+
+
+class YieldingWriter(ShowWriter):
+    """A ShowWriter that asks, before each segment after the first, whether to step aside."""
+
+    def __init__(self, *args: Any, should_yield: Callable[[], bool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._should_yield = should_yield
+        self._segments = 0
+
+    def write_slot(self, *args: Any, **kwargs: Any) -> Any:
+        if self._segments and self._should_yield():
+            raise Yielded(f"after {self._segments} segments")
+        self._segments += 1
+        return super().write_slot(*args, **kwargs)
 
 
 class WriterWorker(Worker):
@@ -29,6 +57,10 @@ class WriterWorker(Worker):
     llm: LLM | None = None
     ranker: Ranker | None = None
     last_show: str | None = None
+    yielded = 0
+
+    def priority(self, message: ShowRequested) -> int:  # type: ignore[override]
+        return FILLER if message.filler else ON_SCHEDULE
 
     async def setup(self) -> None:
         try:
@@ -65,10 +97,15 @@ class WriterWorker(Worker):
             await self._announce(load_script(self.data, request.show_id))
             return
         try:
-            script = await asyncio.to_thread(write_show, self.settings, self.store, self.data,
-                                             self.llm, request, self.ranker)
+            script = await asyncio.to_thread(self._write, request)
+        except Yielded as exc:
+            self.yielded += 1
+            raise Deferred(f"filler {request.show_id} yields to a waiting show {exc}") from exc
         except NoPapers as exc:
             record_failed(self.store, request.show_id, str(exc))
+            if request.filler:  # its papers aired in the shows that went first
+                self.log.info("filler %s dropped: %s", request.show_id, exc)
+                return
             raise PermanentError(str(exc)) from exc
         save_script(self.data, script)
         record_written(self.store, self.data, script)
@@ -77,6 +114,14 @@ class WriterWorker(Worker):
             self.log.warning("%s written with problems: %s", script.show_id,
                              "; ".join(script.problems))
         await self._announce(script)
+
+    def _write(self, request: ShowRequested) -> Script:
+        if not request.filler:
+            return write_show(self.settings, self.store, self.data, self.llm, request,
+                              self.ranker)
+        writer = YieldingWriter(self.settings, self.store, self.data, self.llm, self.ranker,
+                                should_yield=lambda: self.waiting_before(FILLER))
+        return writer.write(request)
 
     async def _announce(self, script: Script) -> None:
         await self.publish(ShowWritten(
@@ -87,4 +132,4 @@ class WriterWorker(Worker):
 
     def status_detail(self) -> dict:
         return {"llm": self.llm.name if self.llm else "none (fallback only)",
-                "last_show": self.last_show}
+                "last_show": self.last_show, "fillers_yielded": self.yielded}
