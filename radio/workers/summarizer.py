@@ -19,7 +19,7 @@ from pathlib import Path
 
 from radio.artifacts import InvalidId, write_atomic
 from radio.backends.embedder import load_embedder
-from radio.backends.llm import LLM, LLMError, load_llm
+from radio.backends.llm import BACKGROUND, LLM, LLMError, acquire_llm, release_llm
 from radio.messages import PaperParsed, PaperSummarized
 from radio.understanding.chunks import save_chunks
 from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
@@ -42,10 +42,15 @@ class SummarizerWorker(Worker):
 
     def _load(self) -> Summarizer:
         try:
-            self.llm = load_llm(self.settings.llm)
+            # The process's one model (shared with the writer in `radio up`); the writer's
+            # on-air calls go first when both wait.
+            self.llm = acquire_llm(self.settings.llm, BACKGROUND)
         except LLMError as exc:
             raise RuntimeError(f"summarizer: {exc}") from exc
         return Summarizer(self.llm, load_embedder(self.settings.embedder), self.settings.llm)
+
+    async def teardown(self) -> None:
+        release_llm(getattr(self, "llm", None))
 
     async def handle(self, message: PaperParsed) -> None:
         summarized = await asyncio.to_thread(self.process, message)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from radio.artifacts import InvalidId, safe_show_id
-from radio.backends.llm import LLM, LLMError, load_llm
+from radio.backends.llm import LLM, ON_AIR, LLMError, acquire_llm, release_llm
 from radio.messages import ShowRequested, ShowWritten
 from radio.shows.programme import NoPapers, Ranker
 from radio.shows.records import record_failed, record_request, record_written, show_status
@@ -64,11 +64,17 @@ class WriterWorker(Worker):
 
     async def setup(self) -> None:
         try:
-            self.llm = await asyncio.to_thread(load_llm, self.settings.llm)
+            # The process's one model (shared with the summarizer in `radio up`); on-air
+            # calls go before the summarizer's when both wait.
+            self.llm = await asyncio.to_thread(acquire_llm, self.settings.llm, ON_AIR)
         except LLMError as exc:  # shows still complete, from the papers' summaries
             self.log.error("no LLM (%s): writing shows from the summaries only", exc)
             await self.report_error("shows/requested", None, f"LLM unavailable: {exc}")
         self.ranker = Ranker(self.settings, await asyncio.to_thread(self._library))
+
+    async def teardown(self) -> None:
+        release_llm(self.llm)
+        self.llm = None
 
     def _library(self) -> object | None:
         """The embeddings index for ranking, when the embeddings worker has built one."""
