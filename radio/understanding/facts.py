@@ -28,6 +28,10 @@ KINDS: tuple[str, ...] = PaperKind.__args__  # type: ignore[attr-defined]
 COPY_RUN = 12  # words in a row from the paper that make a line a copy
 MAX_RESULTS = 3
 _WORDS = re.compile(r"[a-z0-9]+")
+_RESULT_CUES = re.compile(
+    r"\b(?:outperform\w*|improv\w*|achiev\w*|reach\w*|accuracy|error|score\w*|better|"
+    r"faster|higher|lower|than|state of the art|state-of-the-art|total\w*|contain\w*|"
+    r"compris\w*|consist\w*|reduc\w*|increas\w*)\b|%", re.I)
 _NONE = re.compile(r"^(?:none|n/?a|null|not (?:given|stated|mentioned|applicable)|-+|unknown)"
                    r"\.?$", re.I)  # how a model fills a field it has nothing for
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -187,11 +191,27 @@ class SheetBuilder:
             result = self.result(raw)
             if result is not None and self._new(result.text, seen, "result"):
                 sheet.results.append(result)
+        if not sheet.results and sheet.kind not in ("survey", "position"):
+            sheet.results = [r for r in self.stated_results() if self._new(r.text, seen, "result")]
         for field in ("problem", "why_hard", "key_idea", "limitation", "why_it_matters"):
             fact = self.fact(field, data.get(WIRE[field]))
             if fact is not None and self._new(fact.text, seen, field):
                 setattr(sheet, field, fact)
         return sheet
+
+    def stated_results(self, count: int = 2) -> list[Result]:
+        """The paper's own sentences that state a measured result, when the model gave
+        none: data for the writer, who must say them in other words (they are copies)."""
+        found: list[tuple[int, Result]] = []
+        for passage in self.passages:
+            for sentence in sentences(passage.text):
+                numbers = headline_numbers(sentence)
+                cues = len(_RESULT_CUES.findall(sentence))
+                if numbers and cues and 8 <= len(sentence.split()) <= 45:
+                    found.append((cues, Result(text=sentence, passages=[passage.n],
+                                               number=numbers[0], copied=True)))
+        found.sort(key=lambda item: -item[0])
+        return [result for _, result in found[:count]]
 
     def _new(self, text: str, seen: set[str], field: str) -> bool:
         """A fact said twice (the model repeats itself under a schema) counts once."""
@@ -300,7 +320,9 @@ def short_name_of(title: str, text: str, proposed: str = "") -> str:
     name = " ".join(proposed.split()).strip(" .")
     opening = f"{title}\n{text[:4000]}"
     head = title.split(":")[0].strip()
-    short = name and (len(name.split()) <= 3 or name.lower() == head.lower())
+    prefix = title.lower().startswith(name.lower()) and name.lower() != head.lower() \
+        and len(name.split()) > 1  # the title's first words, cut short: no name
+    short = name and not prefix and (len(name.split()) <= 3 or name.lower() == head.lower())
     found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", opening, re.I) \
         if short else None  # four words of a long title are no name
     if found:

@@ -233,3 +233,14 @@ def test_prompt_injection_in_a_real_paper_changes_nothing(
     # Same passages, same seed: the injected sentences never reached the model.
     assert attacked.passages == clean_summary.passages
     assert attacked.facts == clean_summary.facts
+
+
+def test_a_paper_that_states_its_result_keeps_it_when_the_model_gives_none(
+        corpus_papers) -> None:
+    tablib = corpus_papers["2310.07875"]
+    sheet = _builder(tablib, count=12).build({WIRE["kind"]: "dataset", WIRE["results"]: []})
+    assert [r.number for r in sheet.results][:1] == ["627 million"]
+    assert sheet.results[0].copied  # the paper's sentence: data, never read out
+    assert numbers_in("627") <= numbers_in(sheet.passage_text(sheet.results[0].passages))
+    survey = _builder(corpus_papers["2312.10997"], count=12).build({WIRE["kind"]: "survey"})
+    assert survey.results == []  # a survey is not given a number it does not measure
