@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from radio.artifacts import DataRoot
-from radio.backends.llm import LLM, LLMError, chat_json
+from radio.backends.llm import LLM, LLMError
 from radio.config import Settings
 from radio.messages import ShowRequested
 from radio.shows.checks import check_show
@@ -32,8 +32,6 @@ from radio.shows.templates import render
 from radio.store import Store
 from radio.understanding.chunks import make_chunks
 from radio.understanding.facts import (
-    FACTS_SCHEMA,
-    WIRE,
     Fact,
     FactSheet,
     Result,
@@ -43,6 +41,7 @@ from radio.understanding.facts import (
     short_name_of,
 )
 from radio.understanding.grounding import Source
+from radio.understanding.summarize import ask_for_facts
 
 log = logging.getLogger(__name__)
 
@@ -182,12 +181,7 @@ class ShowWriter:
         rich = sorted(chunks, key=lambda c: -len(re.findall(r"\d+(?:\.\d+)?%?", c.text)))
         chosen = sorted(rich[:ON_DEMAND_PASSAGES], key=lambda c: c.index)
         passages = number_passages(paper.abstract, chosen)
-        user = render(self.settings, "facts_user.j2", title=paper.title, passages=passages,
-                      wire=WIRE)
-        data = chat_json(self.llm, [
-            {"role": "system", "content": render(self.settings, "summary_system.j2")},
-            {"role": "user", "content": user}], sampling=self.settings.llm.summary,
-            schema=FACTS_SCHEMA)
+        data = ask_for_facts(self.llm, self.settings.llm.summary, paper.title, passages)
         builder = SheetBuilder(paper.title, paper.authors, passages,
                                f"{paper.abstract}\n{text}")
         log.info("%s: fact sheet written for the show (%d dropped)", paper.arxiv_id,
@@ -309,10 +303,11 @@ class ShowWriter:
         if not fact.copied:
             return third_person(fact.text)
         if isinstance(fact, Result):
-            against = f", compared with {fact.baseline}" if fact.baseline else ""
-            where = f" on {fact.setting}" if fact.setting else ""
-            return f"{name} reaches {fact.number} {fact.metric}{where}{against}.".replace(
-                "  ", " ")
+            said = " ".join(part for part in (
+                f"For {name}, the number to remember is {fact.number}", fact.metric,
+                f"on {fact.setting}" if fact.setting else "",
+                f"compared with {fact.baseline}" if fact.baseline else "") if part)
+            return said + "."
         return ""
 
     def _title_only(self, slot: Slot, paper: Paper) -> Beat:

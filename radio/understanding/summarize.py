@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from radio.backends.embedder import Embedder
 from radio.backends.llm import LLM, chat_json
-from radio.config import LLMSettings
+from radio.config import LLMSettings, SamplingSettings
 from radio.understanding.chunks import (
     Chunk,
     clean,
@@ -181,8 +181,13 @@ class Summarizer:
                                 unsupported=[], attempts=attempts))
 
     def _write(self, paper: Paper, passages: list[Passage]) -> dict:
-        user = render("facts_user.j2", title=paper.title, passages=passages, wire=WIRE)
-        messages = [{"role": "system", "content": render("summary_system.j2")},
-                    {"role": "user", "content": user}]
-        return chat_json(self.llm, messages, sampling=self.settings.summary,
-                         schema=FACTS_SCHEMA)
+        return ask_for_facts(self.llm, self.settings.summary, paper.title, passages)
+
+
+def ask_for_facts(llm: LLM, sampling: SamplingSettings, title: str,
+                  passages: list[Passage]) -> dict:
+    """The model's fact sheet of a paper, as JSON that fits FACTS_SCHEMA (unchecked)."""
+    user = render("facts_user.j2", title=title, passages=passages, wire=WIRE)
+    messages = [{"role": "system", "content": render("summary_system.j2")},
+                {"role": "user", "content": user}]
+    return chat_json(llm, messages, sampling=sampling, schema=FACTS_SCHEMA)
