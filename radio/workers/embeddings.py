@@ -1,12 +1,16 @@
-"""embeddings: puts each summarized paper into the vector index; novelty and related papers.
+"""embeddings: puts each parsed paper into the vector index; novelty and related papers.
 
-Consumes `papers/summarized`, produces `papers/embedded`. The paper's vector stands for its
-title, abstract and short summary (radio/understanding/index.py); the index lives under
+Consumes `papers/parsed` (and `papers/summarized`), produces `papers/embedded`. A paper is
+embedded right after parsing, from its title and abstract, so search, related papers and
+ranking never wait on the LLM; when its summary arrives the vector is embedded again with the
+short summary joined (radio/understanding/index.py), in place, and nothing is published
+again (a paper summarized before it was embedded is embedded then, and published). The
+index lives under
 DataRoot.index_dir and is saved at most every `SAVE_EVERY_S` (and at stop). It can always be
 rebuilt from the store (`radio papers reindex`), so one embeddings instance per data root.
 
-Idempotent: a paper already in the index is not embedded again; its novelty and related
-papers are computed again and published with the same message id.
+Idempotent: a parsed paper already in the index is not embedded again; its novelty and
+related papers are computed again and published with the same message id.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 
 from radio.artifacts import InvalidId
 from radio.backends.embedder import load_embedder
-from radio.messages import PaperEmbedded, PaperSummarized
+from radio.messages import PaperEmbedded, PaperParsed, PaperSummarized
 from radio.understanding.index import Library
 from radio.worker import PermanentError, Worker
 
@@ -28,10 +32,11 @@ RELATED = 5
 class EmbeddingsWorker(Worker):
     name = "embeddings"
     preload = ("faiss", "sentence_transformers")
-    consumes = (PaperSummarized,)
+    consumes = (PaperParsed, PaperSummarized)
     produces = (PaperEmbedded,)
 
     library: Library
+    updated = 0  # vectors embedded again with their summary
 
     async def setup(self) -> None:
         self.library = await asyncio.to_thread(self._load)
@@ -41,18 +46,25 @@ class EmbeddingsWorker(Worker):
     def _load(self) -> Library:
         return Library(self.store, load_embedder(self.settings.embedder), self.data.index_dir)
 
-    async def handle(self, message: PaperSummarized) -> None:
-        embedded = await asyncio.to_thread(self.process, message)
-        await self.publish(embedded)
+    def priority(self, message: PaperParsed | PaperSummarized) -> int:  # type: ignore[override]
+        return 1 if isinstance(message, PaperSummarized) else 0  # new papers first
 
-    def process(self, message: PaperSummarized) -> PaperEmbedded:
-        """Embed one paper (if new), then its novelty and related papers (blocking)."""
+    async def handle(self, message: PaperParsed | PaperSummarized) -> None:
+        embedded = await asyncio.to_thread(self.process, message)
+        if embedded is not None:
+            await self.publish(embedded)
+
+    def process(self, message: PaperParsed | PaperSummarized) -> PaperEmbedded | None:
+        """Embed one paper (if new, or again with its summary), then its novelty and related
+        papers (blocking). None: a summary update of a paper already published."""
         try:
             self.data.paper_dir(message.arxiv_id)
         except InvalidId as exc:
             raise PermanentError(str(exc)) from exc
-        if message.arxiv_id not in self.library.index or \
-                self.store.stage(message.arxiv_id, message.version, STAGE) != "done":
+        done = message.arxiv_id in self.library.index and \
+            self.store.stage(message.arxiv_id, message.version, STAGE) == "done"
+        summary_update = isinstance(message, PaperSummarized) and done
+        if summary_update or not done:
             try:
                 self.library.embed_papers([message.arxiv_id], save=False)
             except KeyError as exc:
@@ -60,9 +72,14 @@ class EmbeddingsWorker(Worker):
             self._dirty = True
             self._save_if_due()
         novelty = self.library.novelty(message.arxiv_id)
-        related = [hit.arxiv_id for hit in self.library.index.related(message.arxiv_id, RELATED)]
         detail = f"novelty {novelty:.3f}" if novelty is not None else "first of its kind"
+        detail += ", with its summary" if isinstance(message, PaperSummarized) else \
+            ", from title and abstract"
         self.store.set_stage(message.arxiv_id, message.version, STAGE, "done", detail)
+        if summary_update:
+            self.updated += 1
+            return None
+        related = [hit.arxiv_id for hit in self.library.index.related(message.arxiv_id, RELATED)]
         return PaperEmbedded(arxiv_id=message.arxiv_id, version=message.version,
                              novelty=novelty, related=related)
 
@@ -83,4 +100,5 @@ class EmbeddingsWorker(Worker):
 
     def status_detail(self) -> dict:
         library = getattr(self, "library", None)
-        return {"papers": len(library.index)} if library else {}
+        return {"papers": len(library.index), "summaries_joined": self.updated} \
+            if library else {}
