@@ -265,6 +265,27 @@ class Command(Message):
     args: dict[str, str] = {}
 
 
+class QueryHit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    arxiv_id: str
+    score: float
+    title: str = ""
+
+
+class QueryReply(Message):
+    """A worker's answer to a query command (the embeddings worker's `search` and `related`),
+    on a topic the asker named (`args.reply_to`): the CLI asks the running station instead of
+    loading the embedding model for every call."""
+
+    TOPIC = "replies/{token}"
+    KEY_FIELDS = ("token", "created_at")
+
+    token: str
+    hits: list[QueryHit] = []
+    novelty: float | None = None
+    error: str | None = None
+
+
 class ErrorReport(Message):
     TOPIC = "errors"
     KEY_FIELDS = ("worker", "topic", "key", "reason", "created_at")

@@ -4,7 +4,9 @@ Consumes `papers/parsed` (and `papers/summarized`), produces `papers/embedded`. 
 embedded right after parsing, from its title and abstract, so search, related papers and
 ranking never wait on the LLM; when its summary arrives the vector is embedded again with the
 short summary joined (radio/understanding/index.py), in place, and nothing is published
-again (a paper summarized before it was embedded is embedded then, and published). The
+again (a paper summarized before it was embedded is embedded then, and published). Commands
+`search` (args text, k) and `related` (args arxiv_id, k) are answered on `replies/<reply_to>`
+(a QueryReply), so `radio papers search|related` need not load the model. The
 index lives under
 DataRoot.index_dir and is saved at most every `SAVE_EVERY_S` (and at stop). It can always be
 rebuilt from the store (`radio papers reindex`), so one embeddings instance per data root.
@@ -16,17 +18,27 @@ related papers are computed again and published with the same message id.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 from radio.artifacts import InvalidId
 from radio.backends.embedder import load_embedder
-from radio.messages import PaperEmbedded, PaperParsed, PaperSummarized
+from radio.messages import (
+    Command,
+    PaperEmbedded,
+    PaperParsed,
+    PaperSummarized,
+    QueryHit,
+    QueryReply,
+    topic_of,
+)
 from radio.understanding.index import Library
 from radio.worker import PermanentError, Worker
 
 STAGE = "embed"
 SAVE_EVERY_S = 30.0
 RELATED = 5
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class EmbeddingsWorker(Worker):
@@ -82,6 +94,44 @@ class EmbeddingsWorker(Worker):
         related = [hit.arxiv_id for hit in self.library.index.related(message.arxiv_id, RELATED)]
         return PaperEmbedded(arxiv_id=message.arxiv_id, version=message.version,
                              novelty=novelty, related=related)
+
+    async def on_command(self, command: Command) -> None:
+        if command.action not in ("search", "related"):
+            await super().on_command(command)
+            return
+        token = command.args.get("reply_to", "")
+        if not TOKEN.fullmatch(token):
+            self.log.warning("%s command without a valid reply_to: ignored", command.action)
+            return
+        if not self.ready.is_set() or not hasattr(self, "library"):
+            reply = QueryReply(token=token, error="the embeddings worker is still starting")
+        else:
+            reply = await asyncio.to_thread(self.query, command, token)
+        await self.bus.publish(topic_of(QueryReply, token=token), reply.to_json(), qos=1)
+
+    def query(self, command: Command, token: str) -> QueryReply:
+        """Answer a `search` or `related` command (blocking: runs in a thread)."""
+        try:
+            k = max(1, min(int(command.args.get("k", "10")), 100))
+        except ValueError:
+            return QueryReply(token=token, error="k is not a number")
+        novelty = None
+        if command.action == "search":
+            text = command.args.get("text", "").strip()
+            if not text:
+                return QueryReply(token=token, error="nothing to search for")
+            hits = self.library.search(text, k)
+        else:
+            arxiv_id = command.args.get("arxiv_id", "")
+            if arxiv_id not in self.library.index:
+                return QueryReply(token=token,
+                                  error=f"{arxiv_id} is not in the index (not embedded yet?)")
+            hits = self.library.index.related(arxiv_id, k)
+            novelty = self.library.novelty(arxiv_id)
+        titles = self.store.paper_titles([h.arxiv_id for h in hits])
+        return QueryReply(token=token, novelty=novelty, hits=[
+            QueryHit(arxiv_id=h.arxiv_id, score=float(h.score), title=titles.get(h.arxiv_id, ""))
+            for h in hits])
 
     def _save_if_due(self, force: bool = False) -> None:
         if self._dirty and (force or time.monotonic() - self._saved_at >= SAVE_EVERY_S
