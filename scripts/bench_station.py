@@ -1,0 +1,243 @@
+"""The whole station end to end: seconds of voiced programme per second of wall time (JSON).
+
+    .venv/bin/python scripts/bench_station.py --papers 4 --length 5m [--gpu] [--keep DIR]
+
+Starts `radio up` (every worker in one process, embedded broker, embedded defaults) on a
+fresh data root, ingests corpus PDFs as local files (`radio ingest`, so no arXiv 3-second
+rule), asks for one "latest" show of `--length` as soon as the papers are parsed, and
+watches the bus until its last line is voiced. The scheduler's filler is off
+(`buffer_ahead_s = 0`) so the show measured is the only one written.
+
+Figures:
+- airtime_factor: voiced seconds of the show / wall seconds from its request to its last
+  voiced line (target >= 3 on 2 cores, >= 30 on one H100-class GPU);
+  airtime_factor_from_ingest: the same from the first `radio ingest` call;
+- stages: wall seconds of ingest+parse, the writer's own writing time (script.json),
+  writing and voicing as seen on the bus; papers per hour parsed, embedded, summarized;
+- peak_rss_mb: the most resident memory of `radio up` and its children, sampled each
+  0.5 s (target <= 2500).
+Prints one JSON object; the station's log is kept with `--keep`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiomqtt  # noqa: E402
+import psutil  # noqa: E402
+
+from radio.messages import (  # noqa: E402
+    PaperEmbedded,
+    PaperParsed,
+    PaperSummarized,
+    SegmentVoiced,
+    ShowWritten,
+    WorkerStatus,
+)
+from radio.shows.schedule import parse_length  # noqa: E402
+
+CORPUS_PDF = ROOT.parent / "shared" / "corpus" / "pdf"
+PAPERS = ["2304.02623v1.pdf", "2310.07875v1_excerpt-p1-7.pdf", "1804.07821v1.pdf",
+          "2312.10997v5.pdf", "2308.08155v2.pdf", "2404.01230v1.pdf",
+          "1912.10667v1.pdf", "2206.10883v3.pdf"]
+NEEDED = ("pdf", "summarizer", "embeddings", "writer", "tts", "recorder", "playout")
+SHOW_ID = "latest-bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Watch:
+    """Every message on the station's bus, with the wall time it arrived."""
+
+    def __init__(self, port: int, prefix: str = "radio") -> None:
+        self.port, self.prefix = port, prefix
+        self.seen: list[tuple[float, str, bytes]] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._run())
+
+    async def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                async with aiomqtt.Client("127.0.0.1", self.port,
+                                          identifier=f"bench-{os.getpid()}") as client:
+                    await client.subscribe(f"{self.prefix}/#", qos=1)
+                    async for message in client.messages:
+                        with self.lock:
+                            self.seen.append((time.monotonic(),
+                                              message.topic.value.removeprefix(
+                                                  self.prefix + "/"),
+                                              bytes(message.payload or b"")))
+                        if self.stop.is_set():
+                            return
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.5)  # the broker is not up yet
+
+    def of(self, model: type, topic: str | None = None) -> list[tuple[float, object]]:
+        with self.lock:
+            rows = list(self.seen)
+        out = []
+        for at, seen_topic, payload in rows:
+            if (topic and seen_topic.startswith(topic)) or seen_topic == model.TOPIC:
+                with contextlib.suppress(ValueError):
+                    out.append((at, model.from_json(payload)))
+        return out
+
+
+class PeakRSS:
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]
+                            if p.is_running())
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.5)
+
+
+def wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=4, help="Corpus PDFs to ingest (<= 8).")
+    parser.add_argument("--length", default="5m", help="Length of the show asked for.")
+    parser.add_argument("--timeout", type=float, default=3600, help="Give up after (s).")
+    parser.add_argument("--threads", type=int, default=None, help="llm.n_threads.")
+    parser.add_argument("--gpu", action="store_true", help="llm.n_gpu_layers = -1.")
+    parser.add_argument("--keep", type=Path, default=None, help="Keep the data root here.")
+    args = parser.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-station-"))
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RADIO_")}
+    env.update(RADIO_CONFIG=str(root / "none.toml"), RADIO_DATA_DIR=str(data),
+               RADIO_BUS__EMBEDDED_PORT=str(port), RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}",
+               RADIO_PLAYOUT__LISTEN_BIND=f"127.0.0.1:{free_port()}",
+               RADIO_SCHEDULER__BUFFER_AHEAD_S="0", RADIO_SCHEDULER__STARTER_SHOWS="[]",
+               PYTHONPATH=str(ROOT))
+    if args.threads:
+        env["RADIO_LLM__N_THREADS"] = str(args.threads)
+    if args.gpu:
+        env["RADIO_LLM__N_GPU_LAYERS"] = "-1"
+    pdfs = [str(CORPUS_PDF / name) for name in PAPERS[:args.papers]]
+    length_s = parse_length(args.length)
+
+    watch = Watch(port)
+    threading.Thread(target=watch.run, daemon=True).start()
+    log = (root / "station.log").open("ab")
+    started = time.monotonic()
+    station = subprocess.Popen([sys.executable, "-m", "radio", "up"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    rss = PeakRSS(station.pid)
+    threading.Thread(target=rss.run, daemon=True).start()
+    result: dict = {"papers": len(pdfs), "show_length_asked_s": length_s,
+                    "gpu": args.gpu, "data_root": str(root) if args.keep else None}
+    try:
+        def online() -> set[str]:
+            return {s.worker for _, s in watch.of(WorkerStatus, "status/")
+                    if s.state == "online"}
+
+        wait(lambda: set(NEEDED) <= online(), args.timeout, "the workers to be online")
+        result["startup_s"] = round(time.monotonic() - started, 1)
+
+        t_ingest = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "radio", "ingest", *pdfs], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=args.timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"radio ingest failed: {done.stderr[-2000:]}")
+        wait(lambda: len({m.arxiv_id for _, m in watch.of(PaperParsed)}) >= len(pdfs),
+             args.timeout, "the papers to be parsed")
+        t_parsed = max(at for at, _ in watch.of(PaperParsed))
+
+        t_request = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "radio", "show", "run", "latest",
+                               "--length", args.length, "--id", SHOW_ID], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"radio show run failed: {done.stderr[-2000:]}")
+
+        def voiced() -> list[tuple[float, SegmentVoiced]]:
+            return [(at, m) for at, m in watch.of(SegmentVoiced) if m.show_id == SHOW_ID]
+
+        wait(lambda: any(m.last for _, m in voiced()), args.timeout, "the show to be voiced")
+        t_voiced = max(at for at, _ in voiced())
+        written = [(at, m) for at, m in watch.of(ShowWritten) if m.show_id == SHOW_ID]
+        t_written = written[0][0] if written else None
+        seconds = sum(m.duration_s for _, m in {m.seq: (at, m) for at, m in voiced()}.values())
+        script = json.loads((data / "shows" / SHOW_ID / "script.json").read_text())
+
+        def per_hour(model: type) -> float | None:
+            times = sorted(at for at, _ in watch.of(model))
+            return round(len(times) * 3600 / (times[-1] - t_ingest), 1) if times else None
+
+        result.update({
+            "voiced_s": round(seconds, 1),
+            "airtime_factor": round(seconds / (t_voiced - t_request), 3),
+            "airtime_factor_from_ingest": round(seconds / (t_voiced - t_ingest), 3),
+            "stages": {
+                "ingest_and_parse_s": round(t_parsed - t_ingest, 1),
+                "writer_writing_s": script.get("writing_s"),
+                "request_to_written_s": round(t_written - t_request, 1) if t_written else None,
+                "written_to_last_voiced_s": round(t_voiced - t_written, 1) if t_written
+                else None,
+                "lines": len(voiced()),
+                "papers_per_hour": {"parsed": per_hour(PaperParsed),
+                                    "embedded": per_hour(PaperEmbedded),
+                                    "summarized": per_hour(PaperSummarized)},
+            },
+            "peak_rss_mb": round(rss.peak / 2**20),
+            "targets": {"airtime_factor": 30 if args.gpu else 3, "peak_rss_mb": 2500},
+        })
+    except (TimeoutError, RuntimeError) as exc:
+        result["error"] = str(exc)
+    finally:
+        rss.stop.set()
+        watch.stop.set()
+        station.send_signal(signal.SIGINT)
+        try:
+            station.wait(60)
+        except subprocess.TimeoutExpired:
+            station.kill()
+        result["peak_rss_mb"] = round(rss.peak / 2**20)
+        result["wall_s"] = round(time.monotonic() - started, 1)
+        result["log"] = str(root / "station.log") if args.keep else None
+    print(json.dumps(result, indent=1))
+    sys.exit(1 if "error" in result else 0)
+
+
+if __name__ == "__main__":
+    main()
