@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -66,6 +67,8 @@ class Beat:
     paper_id: str | None = None
     section: str | None = None
     page: int | None = None  # the page its fact rests on
+    opens: bool = False  # the first exchange about a paper (it says the title)
+    as_opener: Callable[[], Beat] | None = None  # this beat again, to open the paper
 
     @property
     def words(self) -> int:
@@ -92,6 +95,8 @@ class LineChecks:
             found.append("too short")
         if self._narrates(text, turn):
             found.append("narrates the script")
+        if turn.asks and not text.rstrip().endswith("?"):
+            found.append("is no question")
         verdict = check_line(text, source, self.allowed)
         if not verdict.ok:
             found.append(f"not in the paper: {', '.join(verdict.unsupported[:5])}")

@@ -18,6 +18,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from radio.artifacts import DataRoot
 from radio.backends.llm import LLM, LLMError
@@ -91,6 +92,15 @@ def sheet_from_summary(summary: dict) -> FactSheet | None:
                       limitation=fact(deep.get("limits", "")),
                       why_it_matters=fact(summary.get("hook", "")))
     return sheet if sheet.key_idea or sheet.problem else None
+
+
+def as_notes(fact: Fact, words: int = 7) -> list[str]:
+    """A fact as the model reads it: whole when it is the model's own words; cut into short
+    notes when it is the paper's sentence, which a small model would otherwise read back."""
+    if not fact.copied:
+        return [fact.text]
+    tokens = fact.text.rstrip(".").split()
+    return [" ".join(tokens[i:i + words]) for i in range(0, len(tokens), words)]
 
 
 def variant(*keys: object) -> int:
@@ -202,7 +212,12 @@ class ShowWriter:
         conversation = self._conversation(slot, system)
         self.checks.paper_runs = set().union(*(self.runs.get(a, set())
                                                for a in slot.paper_ids or rundown.paper_ids))
-        outcomes = [conversation.say(beat) for beat in beats]
+        outcomes: list[Outcome] = []
+        for n, beat in enumerate(beats):
+            outcomes.append(conversation.say(beat))
+            if beat.opens and not outcomes[-1].lines and n + 1 < len(beats) \
+                    and beats[n + 1].as_opener:
+                beats[n + 1] = beats[n + 1].as_opener()  # the title is still to be said
         return self._segment(slot, beats, outcomes)
 
     def _conversation(self, slot: Slot, system: str) -> Conversation:
@@ -275,7 +290,8 @@ class ShowWriter:
         name = self.short_name(paper)
         result = topic.fact if isinstance(topic.fact, Result) else None
         cue = render(self.settings, "show_beat.j2", beat=topic.name, opens=opens,
-                     fact=topic.fact, result=result, paper=paper, name=name,
+                     fact=topic.fact, notes=as_notes(topic.fact), result=result,
+                     paper=paper, name=name,
                      analogy=sheet.analogy, kind=sheet.kind, asker=self.asker,
                      explainer=self.explainer)
         ask_does = ("introduces_the_paper_by_its_title_and_asks_about_" + topic.name) if opens \
@@ -295,7 +311,9 @@ class ShowWriter:
                                    sheet.passage_text(topic.fact.passages)]))
         return Beat(name=topic.name, cue=cue, turns=turns, source=source,
                     paper_id=paper.arxiv_id, section=SECTION[topic.name],
-                    page=sheet.page_of(topic.fact))
+                    page=sheet.page_of(topic.fact), opens=opens,
+                    as_opener=None if opens else partial(
+                        self._exchange, paper, sheet, topic, answer_words, opens=True))
 
     def _fallback_answer(self, fact: Fact, name: str) -> str:
         """The fact in the explainer's mouth: its sentence (the model's own words from the
