@@ -47,8 +47,8 @@ from radio.understanding.summarize import ask_for_facts
 log = logging.getLogger(__name__)
 
 ASK_WORDS = 14  # the generalist's question or reaction: one sentence
-ANSWER_WORDS = (22, 45)  # the explainer's answer: two or three short sentences, as the
-# default model writes them (asked for more, it stops at about that anyway)
+ANSWER_WORDS = (20, 34)  # the explainer's answer: two short sentences, as the default
+# model writes them (asked for more, it stops at about 30 words anyway)
 ON_DEMAND_PASSAGES = 6  # passages a fact sheet the writer makes itself reads
 # Which facts a segment keeps when its time is short, most wanted first.
 PRIORITY = ["problem", "key_idea", "result", "why_it_matters", "limitation", "result",
@@ -124,6 +124,7 @@ class ShowWriter:
         self.wpm = settings.writer.words_per_minute
         self.sheets: dict[str, FactSheet | None] = {}
         self.runs: dict[str, set[tuple[str, ...]]] = {}  # each paper's 12-word runs
+        self.reserve: dict[str, list[Topic]] = {}  # facts no exchange of the paper took
         self.spoken: list[Line] = []
         self.llm_down = False
         self.llm_error: str | None = None
@@ -212,13 +213,20 @@ class ShowWriter:
         conversation = self._conversation(slot, system)
         self.checks.paper_runs = set().union(*(self.runs.get(a, set())
                                                for a in slot.paper_ids or rundown.paper_ids))
+        planned_words = sum(b.words for b in beats)  # spares stand in, they add no time
         outcomes: list[Outcome] = []
         for n, beat in enumerate(beats):
             outcomes.append(conversation.say(beat))
-            if beat.opens and not outcomes[-1].lines and n + 1 < len(beats) \
-                    and beats[n + 1].as_opener:
+            if outcomes[-1].lines or beat.paper_id is None or slot.kind != "discussion":
+                continue
+            if beat.opens and n + 1 < len(beats) and beats[n + 1].as_opener:
                 beats[n + 1] = beats[n + 1].as_opener()  # the title is still to be said
-        return self._segment(slot, beats, outcomes)
+            elif self.reserve.get(beat.paper_id):  # another fact fills its time
+                spare = self.reserve[beat.paper_id].pop(0)
+                beats.insert(n + 1, self._exchange(
+                    papers[beat.paper_id], self.sheets[beat.paper_id],  # type: ignore[arg-type]
+                    spare, beat.turns[-1].words, opens=beat.opens))
+        return self._segment(slot, planned_words, outcomes)
 
     def _conversation(self, slot: Slot, system: str) -> Conversation:
         """A paper's parts share one chat, so the model remembers what was said."""
@@ -233,16 +241,14 @@ class ShowWriter:
         self._chat = (key, chat)
         return chat
 
-    def _segment(self, slot: Slot, beats: list[Beat], outcomes: list[Outcome]) -> Segment:
+    def _segment(self, slot: Slot, planned_words: int, outcomes: list[Outcome]) -> Segment:
         lines = [line for o in outcomes for line in o.lines]
         by_model = sum(o.by_model for o in outcomes)
         by_fallback = sum(o.by_fallback for o in outcomes)
         source = "llm" if by_model and by_model >= by_fallback else \
             "summary" if slot.kind in ("discussion", "headline", "revision", "theme") \
             else "template"
-        planned_words = sum(b.words for b in beats)
-        slot.budget_s = round(min(slot.budget_s, planned_words * 60 / self.wpm), 1) \
-            if beats else 0.0
+        slot.budget_s = round(min(slot.budget_s, planned_words * 60 / self.wpm), 1)
         if any(o.calls for o in outcomes) and any("LLM failed" in p for o in outcomes
                                                    for p in o.problems):
             self.llm_down = True
@@ -273,6 +279,10 @@ class ShowWriter:
         budget_words = slot.budget_s * self.wpm / 60
         per_part = max(1, round(budget_words / (ASK_WORDS + sum(ANSWER_WORDS) / 2)))
         topics = pick_topics(sheet, per_part * slot.parts)
+        if slot.part == 1:  # the facts no part takes stand in for an exchange that fails
+            taken = {id(t.fact) for t in topics}
+            self.reserve[paper.arxiv_id] = [t for t in pick_topics(sheet, 99)
+                                            if id(t.fact) not in taken]
         share = -(-len(topics) // slot.parts)
         mine = topics[(slot.part - 1) * share:slot.part * share]
         if not topics:
