@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 CHARS_PER_WORD = 6.0
 # What a line may contain: plain spoken English, ending on a full stop, ? or !.
 SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'%&+-]"
+STATED_CHARS = SPOKEN_CHARS.replace("?", "")  # an answer asks nothing back
 SLACK = 1.6  # a line may run this far over its words before trailing sentences are cut
 _STAGE_VERBS = ("asks|restates|says|explains|teases|answers|gives|names|pushes|reacts|adds|"
                 "introduces|recaps|thanks|welcomes|moves|links|reads|then|will|should|must|"
                 "question|answer|line")
+_SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b", re.I)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Beat:
     section: str | None = None
     page: int | None = None  # the page its fact rests on
     opens: bool = False  # the first exchange about a paper (it says the title)
+    paired: bool = False  # a question and its answer: one without the other is left out
     as_opener: Callable[[], Beat] | None = None  # this beat again, to open the paper
 
     @property
@@ -97,6 +100,8 @@ class LineChecks:
             found.append("narrates the script")
         if turn.asks and not text.rstrip().endswith("?"):
             found.append("is no question")
+        if not turn.asks and "?" in text:
+            found.append("answers with a question")
         verdict = check_line(text, source, self.allowed)
         if not verdict.ok:
             found.append(f"not in the paper: {', '.join(verdict.unsupported[:5])}")
@@ -117,7 +122,8 @@ class LineChecks:
         restates the problem:") instead of the words; hosts never name themselves either,
         but in the welcome."""
         hosts = "|".join(re.escape(h) for h in self.hosts)
-        if re.search(rf"\b(?:{hosts})(?:'s)? (?:{_STAGE_VERBS})", text):
+        if re.search(rf"\b(?:{hosts})(?:'s)? (?:{_STAGE_VERBS})", text) \
+                or _SCRIPT_TALK.search(text):
             return True
         return not turn.introduces and re.search(rf"\b{re.escape(turn.speaker)}\b", text) \
             is not None
@@ -168,9 +174,9 @@ def schema(turns: list[Turn]) -> dict:
     for turn in turns:
         high = int(turn.words * CHARS_PER_WORD * 2.2 + 40)
         low = max(8, int(turn.words * CHARS_PER_WORD * 0.35))
-        end = "[?]" if turn.asks else "[.!]"
+        chars, end = (SPOKEN_CHARS, "[?]") if turn.asks else (STATED_CHARS, "[.!]")
         properties[turn.key()] = {"type": "string",
-                                  "pattern": f"^{SPOKEN_CHARS}{{{low},{high}}}{end}$"}
+                                  "pattern": f"^{chars}{{{low},{high}}}{end}$"}
     return {"type": "object", "properties": properties, "required": list(properties),
             "additionalProperties": False}
 
@@ -231,9 +237,9 @@ class Conversation:
                     chosen.append((turn, text, False))
             elif text is not None:
                 chosen.append((turn, text, True))
-        if chosen and len(beat.turns) > 1 and chosen[-1][0] is not beat.turns[-1]:
-            outcome.problems.append(f"{beat.name}: no answer, so no question either")
-            chosen = []  # an unanswered question is worse than none
+        if chosen and len(chosen) < len(beat.turns) and beat.paired:
+            outcome.problems.append(f"{beat.name}: a line is missing, so the exchange goes")
+            chosen = []  # a question without its answer (or the reverse) is worse than none
         for _, text, _ in chosen:
             self.checks.remember(text)
         outcome.by_model = sum(mine for _, _, mine in chosen)

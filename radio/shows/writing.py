@@ -321,7 +321,7 @@ class ShowWriter:
                                    sheet.passage_text(topic.fact.passages)]))
         return Beat(name=topic.name, cue=cue, turns=turns, source=source,
                     paper_id=paper.arxiv_id, section=SECTION[topic.name],
-                    page=sheet.page_of(topic.fact), opens=opens,
+                    page=sheet.page_of(topic.fact), opens=opens, paired=True,
                     as_opener=None if opens else partial(
                         self._exchange, paper, sheet, topic, answer_words, opens=True))
 
