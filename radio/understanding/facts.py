@@ -318,7 +318,7 @@ def short_name_of(title: str, text: str, proposed: str = "") -> str:
     else the title's head before a colon, else the acronym the paper defines for it, else
     the title's first words."""
     name = " ".join(proposed.split()).strip(" .")
-    opening = f"{title}\n{text[:4000]}"
+    opening = f"{title}\n{text[:8000]}"
     head = title.split(":")[0].strip()
     prefix = title.lower().startswith(name.lower()) and name.lower() != head.lower() \
         and len(name.split()) > 1  # the title's first words, cut short: no name
