@@ -1,7 +1,8 @@
 """writer: ShowRequested -> script.json -> ShowWritten.
 
-Plans the rundown of a requested show, writes it segment by segment with the LLM (checked,
-with a fallback from the papers' summaries: radio.shows.writing), stores the script under
+Plans the rundown of a requested show, writes it exchange by exchange with the LLM from the
+papers' fact sheets (every line checked, with a checked fallback: radio.shows.writing),
+stores the script under
 shows/<show_id>/script.json and in the `shows` table, and publishes `shows/written`.
 Idempotent: a show already written is announced again, not written again.
 
@@ -67,8 +68,8 @@ class WriterWorker(Worker):
             # The process's one model (shared with the summarizer in `radio up`); on-air
             # calls go before the summarizer's when both wait.
             self.llm = await asyncio.to_thread(acquire_llm, self.settings.llm, ON_AIR)
-        except LLMError as exc:  # shows still complete, from the papers' summaries
-            self.log.error("no LLM (%s): writing shows from the summaries only", exc)
+        except LLMError as exc:  # shows still complete, from the stored fact sheets
+            self.log.error("no LLM (%s): writing shows from the fact sheets only", exc)
             await self.report_error("shows/requested", None, f"LLM unavailable: {exc}")
         self.ranker = Ranker(self.settings, await asyncio.to_thread(self._library))
 
