@@ -34,24 +34,22 @@ _VTT_CUE = re.compile(r"^(?P<start>[\d:.]+) --> (?P<end>[\d:.]+)")
 _VOICE = re.compile(r"^<v (?P<speaker>[^>]*)>(?P<text>.*?)(?:</v>)?$")
 
 
-def arxiv_url(arxiv_id: str | None) -> str | None:
-    if not arxiv_id:
-        return None
+def _base_id(arxiv_id: str | None) -> str | None:
+    """The id without its version, or None when it is no valid arXiv id."""
     try:
-        base, _ = parse_arxiv_id(arxiv_id)
+        return parse_arxiv_id(arxiv_id)[0] if arxiv_id else None
     except InvalidId:
         return None
-    return ARXIV_ABS + base
+
+
+def arxiv_url(arxiv_id: str | None) -> str | None:
+    base = _base_id(arxiv_id)
+    return ARXIV_ABS + base if base else None
 
 
 def paper_url(arxiv_id: str | None) -> str | None:
-    if not arxiv_id:
-        return None
-    try:
-        base, _ = parse_arxiv_id(arxiv_id)
-    except InvalidId:
-        return None
-    return f"/papers/{base}"
+    base = _base_id(arxiv_id)
+    return f"/papers/{base}" if base else None
 
 
 # --- images -------------------------------------------------------------------------------

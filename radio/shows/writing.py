@@ -94,6 +94,12 @@ def sheet_from_summary(summary: dict) -> FactSheet | None:
     return sheet if sheet.key_idea or sheet.problem else None
 
 
+def sentence(text: str) -> str:
+    """A fact as a spoken sentence: it ends on a full stop."""
+    text = text.strip()
+    return text if text[-1:] in ".!?" else text.rstrip(",;:") + "."
+
+
 def as_notes(fact: Fact, words: int = 7) -> list[str]:
     """A fact as the model reads it: whole when it is the model's own words; cut into short
     notes when it is the paper's sentence, which a small model would otherwise read back."""
@@ -399,7 +405,8 @@ class ShowWriter:
         covered = [papers[a] for a in rundown.paper_ids if a in papers]
         names = [self.short_name(p) for p in covered]
         hooks = [self._hook(p) for p in covered]
-        known = [(n, third_person(h)) for n, h, p in zip(names, hooks, covered, strict=True)
+        known = [(n, sentence(third_person(h))) for n, h, p in zip(names, hooks, covered,
+                                                                  strict=True)
                  if self.sheets.get(p.arxiv_id)]
         recap = self._say("recap", "", None, items=known,
                           rest=[n for n in names if n not in dict(known)])

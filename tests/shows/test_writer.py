@@ -90,9 +90,8 @@ def test_output_that_never_passes_still_yields_a_complete_show(tmp_path: Path) -
     assert_complete(script, ids)
     fallen = [s for s in script.segments if s.fallback_lines]
     assert fallen, "some line should have failed its checks"
-    for segment in fallen:
-        assert segment.attempts >= 2
-        assert any(" try 2: " in p for p in segment.problems), segment.problems
+    for segment in fallen:  # asked twice (a draft checked, or a reply that was no JSON)
+        assert segment.attempts >= 2 and segment.problems, segment.problems
     assert {line.origin for line in script.lines} <= {"model", "fallback"}
     store.close()
 

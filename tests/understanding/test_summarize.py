@@ -167,16 +167,19 @@ def default_llm_settings() -> LLMSettings:
 
 
 class Recording:
-    """The real LLM, keeping every raw reply so a test can check it against the schema."""
+    """The real LLM, keeping every prompt and raw reply, so a test can check what the model
+    was asked and what it answered."""
 
     def __init__(self, llm) -> None:
         self.llm, self.name, self.n_ctx = llm, llm.name, llm.n_ctx
+        self.prompts: list[list[dict[str, str]]] = []
         self.replies: list[str] = []
 
     def count_tokens(self, text: str) -> int:
         return self.llm.count_tokens(text)
 
     def chat(self, messages, *, sampling, schema=None) -> str:
+        self.prompts.append(messages)
         reply = self.llm.chat(messages, sampling=sampling, schema=schema)
         self.replies.append(reply)
         return reply
@@ -227,12 +230,19 @@ def test_real_fact_sheet_of_a_survey_invents_no_number(
 @pytest.mark.slow
 def test_prompt_injection_in_a_real_paper_changes_nothing(
         clean_summary, default_summarizer: Summarizer, corpus_papers) -> None:
+    llm = default_summarizer.llm
+    title = corpus_papers["2304.02623"].title
+    clean = [p for p in llm.prompts if title in p[-1]["content"]]  # type: ignore[attr-defined]
+    asked = len(llm.prompts)  # type: ignore[attr-defined]
     attacked = default_summarizer.summarize(injected(corpus_papers["2304.02623"]))
-    everything = attacked.summary.model_dump_json().lower()
+    everything = attacked.model_dump_json().lower()
     assert "pwned" not in everything and "chocolate" not in everything
-    # Same passages, same seed: the injected sentences never reached the model.
+    # The injected sentences never reached the model: it was asked exactly what it was
+    # asked for the clean paper. (Its answer may still differ a little: llama.cpp reuses
+    # the cached prompt, and a sampled token can then come out otherwise.)
     assert attacked.passages == clean_summary.passages
-    assert attacked.facts == clean_summary.facts
+    sent = llm.prompts[asked:]  # type: ignore[attr-defined]
+    assert clean and sent and sent[0] == clean[0]
 
 
 def test_a_paper_that_states_its_result_keeps_it_when_the_model_gives_none(
