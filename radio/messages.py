@@ -23,6 +23,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+PaperSource = Literal["api", "rss", "oai", "local"]
+
+
 class Artifact(BaseModel):
     """A file under the data root: relative path, sha256, size."""
 
@@ -85,7 +88,7 @@ class PaperFetched(Message):
     licence_url: str | None = None
     announce_type: str | None = Field(None, description="new, cross, replace, ... (RSS).")
     is_revision: bool = False
-    source: Literal["api", "rss", "oai", "local"] = "api"
+    source: PaperSource = "api"
     pdf: Artifact
 
 

@@ -66,7 +66,7 @@ STREAM_CHUNK = 8192
 
 CTX = web.AppKey("ctx", Context)
 ONAIR = web.AppKey("onair", dict)
-LIVE = web.AppKey("live", "Live")
+LIVE: web.AppKey[Live] = web.AppKey("live")
 SEARCH = web.AppKey("search", webdata.Searcher)
 TOKEN = web.AppKey("token", str)
 

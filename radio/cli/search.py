@@ -87,7 +87,7 @@ def _asked(action: str, args: dict[str, str], local: bool, wait_s: float
         return None
     reply = ask_station(action, args, wait_s)
     if reply is None or (reply.error or "").endswith("still starting"):
-        why = reply.error if reply is not None else "no embeddings worker answered"
+        why = (reply.error if reply is not None else None) or "no embeddings worker answered"
         err_console.print(f"[dim]{escape(why)}: loading the embedding model here[/]")
         return None
     return reply

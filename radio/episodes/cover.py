@@ -26,7 +26,10 @@ def _gradient(size: int) -> Image.Image:
                            Image.new("RGB", (1, size), _TOP), column).resize((size, size))
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, width: int, start: int) -> ImageFont.FreeTypeFont:
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, width: int, start: int) -> Font:
     size = start
     while size > 12:
         font = _font(size)

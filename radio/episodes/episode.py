@@ -112,6 +112,7 @@ def record_episode(store: Store, data: DataRoot, settings: Settings, show_id: st
 
 def save_episode(store: Store, data: DataRoot, episode: Episode) -> bool:
     """Record the episode; False if the show already has one (another recorder was first)."""
-    relative = [p.relative_to(data.root).as_posix() for p in episode.paths.all()]
-    return store.save_episode(episode.show_id, episode.title, *relative, episode.duration_s,
-                              episode.paths.mp3.stat().st_size, episode.loudness_lufs)
+    mp3, transcript, chapters = (p.relative_to(data.root).as_posix() for p in episode.paths.all())
+    return store.save_episode(episode.show_id, episode.title, mp3, transcript, chapters,
+                              episode.duration_s, episode.paths.mp3.stat().st_size,
+                              episode.loudness_lufs)

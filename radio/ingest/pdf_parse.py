@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 
@@ -286,7 +287,7 @@ def layout(sections: list[Section]) -> tuple[str, list[dict]]:
 
     for index, section in enumerate(sections):
         start = add(section.heading)[0] if section.heading else None
-        paragraphs = []
+        paragraphs: list[dict[str, Any]] = []
         for para in section.paras:
             p_start, p_end = add(para.text)
             paragraphs.append({"page": para.page, "start": p_start, "end": p_end,
@@ -333,7 +334,8 @@ def parse_isolated(pdf: Path, out: Path, card: CardInfo, limits: PdfSettings, *,
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _wait(child: multiprocessing.Process, receiver: Connection, timeout_s: float) -> tuple:
+def _wait(child: multiprocessing.process.BaseProcess, receiver: Connection,
+          timeout_s: float) -> tuple:
     if not receiver.poll(timeout_s):
         child.kill()
         raise ParseTimeout(f"parse took longer than {timeout_s:g} s and was stopped")

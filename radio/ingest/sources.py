@@ -26,6 +26,7 @@ from lxml import etree
 from radio.artifacts import InvalidId, parse_arxiv_id
 from radio.config import Settings
 from radio.ingest.polite import PermanentFetchError, PoliteClient
+from radio.messages import PaperSource
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class PaperMeta:
     updated: datetime | None = None
     licence_url: str | None = None
     announce_type: str | None = None
-    source: str = "api"
+    source: PaperSource = "api"
     by_hand: bool = False  # an operator asked for it (shows take it whatever its category)
 
     @property

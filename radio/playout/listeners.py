@@ -11,6 +11,7 @@ for: the clock does not know listeners exist. Icecast remains the way to serve m
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import queue
 import threading
@@ -141,7 +142,8 @@ class HttpStreamOutput(PcmOutput):
 class _IcyWriter:
     """Writes audio, putting a metadata block after every METAINT bytes when asked to."""
 
-    def __init__(self, out: IO[bytes], output: HttpStreamOutput, metadata: bool) -> None:
+    def __init__(self, out: IO[bytes] | io.BufferedIOBase,
+                 output: HttpStreamOutput, metadata: bool) -> None:
         self.out, self.output, self.metadata = out, output, metadata
         self.since = 0
         self.sent_title: str | None = None

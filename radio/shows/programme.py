@@ -109,7 +109,9 @@ def summary_of(store: Store, arxiv_id: str, version: int | None = None) -> dict 
     data = record.get("summary", record)  # a SummaryRecord or a bare Summary
     if not isinstance(data, dict) or not data.get("short"):
         return None
-    deep = data.get("deep") if isinstance(data.get("deep"), dict) else {}
+    deep = data.get("deep")
+    if not isinstance(deep, dict):
+        deep = {}
     return {"hook": str(data.get("hook", "")), "short": str(data["short"]),
             "deep": {k: str(deep.get(k, "")) for k in ("problem", "method", "results", "limits")},
             "key_points": [str(p) for p in data.get("key_points", []) if p],

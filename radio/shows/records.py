@@ -26,7 +26,7 @@ def show_status(store: Store, show_id: str) -> str | None:
 def record_written(store: Store, data: DataRoot, script: Script) -> None:
     """Mark the show written and remember which papers it covered, in one transaction."""
     path = script_path(data, script.show_id).relative_to(data.root).as_posix()
-    modes = {}
+    modes: dict[tuple[str, int], str] = {}
     for slot in script.rundown.slots:
         for paper in slot.papers:
             if slot.kind in ("discussion", "headline", "revision", "theme"):

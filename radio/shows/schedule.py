@@ -31,7 +31,7 @@ class BadSchedule(ValueError):
 def parse_kind(kind: str) -> ShowKind:
     if kind not in KINDS:
         raise BadSchedule(f"unknown show kind {kind!r}; use one of: {', '.join(KINDS)}")
-    return kind  # type: ignore[return-value]
+    return kind
 
 
 def parse_at(at: str) -> str:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from radio.artifacts import DataRoot, write_atomic
 from radio.messages import ShowKind
 
+SegmentSource = Literal["llm", "summary", "abstract", "template", "extractive"]
 SlotKind = Literal["intro", "discussion", "headline", "revision", "transition", "theme",
                    "outro"]
 
@@ -83,7 +84,7 @@ class Segment(BaseModel):
     lines: list[Line]
     # llm; summary or abstract: the fallback from the paper's stored summary or its cleaned
     # abstract; template: the show's own words; extractive: older scripts' paper sentences.
-    source: Literal["llm", "summary", "abstract", "template", "extractive"]
+    source: SegmentSource
     attempts: int = 0
     problems: list[str] = Field(default_factory=list, description="Checks failed on the way.")
     grounding_rate: float = 1.0

@@ -28,7 +28,15 @@ from radio.shows.checks import check_show
 from radio.shows.dialogue import Beat, Conversation, LineChecks, Outcome, Turn
 from radio.shows.fallback import third_person
 from radio.shows.programme import Paper, Ranker, plan_show
-from radio.shows.script import Line, Rundown, Script, Segment, Slot, count_words
+from radio.shows.script import (
+    Line,
+    Rundown,
+    Script,
+    Segment,
+    SegmentSource,
+    Slot,
+    count_words,
+)
 from radio.shows.templates import render
 from radio.store import Store
 from radio.understanding.chunks import make_chunks
@@ -225,8 +233,9 @@ class ShowWriter:
             outcomes.append(conversation.say(beat))
             if outcomes[-1].lines or beat.paper_id is None or slot.kind != "discussion":
                 continue
-            if beat.opens and n + 1 < len(beats) and beats[n + 1].as_opener:
-                beats[n + 1] = beats[n + 1].as_opener()  # the title is still to be said
+            opener = beats[n + 1].as_opener if n + 1 < len(beats) else None
+            if beat.opens and opener:
+                beats[n + 1] = opener()  # the title is still to be said
             elif self.reserve.get(beat.paper_id):  # another fact fills its time
                 spare = self.reserve[beat.paper_id].pop(0)
                 beats.insert(n + 1, self._exchange(
@@ -251,7 +260,7 @@ class ShowWriter:
         lines = [line for o in outcomes for line in o.lines]
         by_model = sum(o.by_model for o in outcomes)
         by_fallback = sum(o.by_fallback for o in outcomes)
-        source = "llm" if by_model and by_model >= by_fallback else \
+        source: SegmentSource = "llm" if by_model and by_model >= by_fallback else \
             "summary" if slot.kind in ("discussion", "headline", "revision", "theme") \
             else "template"
         slot.budget_s = round(min(slot.budget_s, planned_words * 60 / self.wpm), 1)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,14 +51,22 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _later(seconds: float) -> str:
+    """An ISO time `seconds` from now (leases: text compares in time order, as all times here)."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
 def _marks(items: Sequence[Any]) -> str:
     return ",".join("?" * len(items))
 
 
 class ArtifactLike(Protocol):
-    path: str
-    sha256: str
-    bytes: int
+    @property
+    def path(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def bytes(self) -> int: ...
 
 
 class Operations:
@@ -87,14 +95,51 @@ class Operations:
         return default if row is None or row[0] is None else row[0]
 
     # --- inbox (the worker runtime's): at-least-once delivery made exactly-once in effect --
+    # A row belongs to the instance that holds it (`owner`, the worker's instance name) for
+    # as long as its lease runs (`lease_until`, renewed by the live owner): a duplicate that
+    # reaches another instance meanwhile is dropped, and a dead owner's pending rows are
+    # taken over once its lease has run out (on redelivery, or by `inbox_take_over`).
 
-    def inbox_receive(self, worker: str, msg_id: str, topic: str, payload: bytes) -> bool:
-        """Record a message; False if this worker already has it (done or in progress).
-        Policy: first writer wins (the (worker, msg_id) key decides, on both databases)."""
+    def inbox_receive(self, worker: str, msg_id: str, topic: str, payload: bytes, *,
+                      owner: str = "", lease_s: float = 60.0) -> bool:
+        """Record a message for `owner`; True when it is this owner's to handle now: new,
+        or pending with a previous owner whose lease has run out (taken over). False for a
+        message done, failed, held by a live instance, or already this owner's.
+        Policy: first writer wins; a lapsed lease passes the row on (one statement:
+        `ON CONFLICT ... DO UPDATE ... WHERE`, which PostgreSQL re-checks on the locked row)."""
+        now = now_iso()
         return self._run(
-            "INSERT INTO inbox (worker, msg_id, topic, payload, status, received_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (worker, msg_id) DO NOTHING",
-            (worker, msg_id, topic, payload, now_iso(), now_iso())) == 1
+            "INSERT INTO inbox (worker, msg_id, topic, payload, status, received_at, updated_at,"
+            " owner, lease_until) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) "
+            "ON CONFLICT (worker, msg_id) DO UPDATE SET owner=excluded.owner, "
+            "lease_until=excluded.lease_until, updated_at=excluded.updated_at "
+            "WHERE inbox.status='pending' AND (inbox.owner IS NULL OR inbox.owner <> "
+            "excluded.owner) AND (inbox.lease_until IS NULL OR inbox.lease_until < ?)",
+            (worker, msg_id, topic, payload, now, now, owner, _later(lease_s), now)) == 1
+
+    def inbox_renew(self, worker: str, owner: str, lease_s: float = 60.0) -> int:
+        """Extend the lease on every pending row `owner` holds (its heartbeat)."""
+        return self._run("UPDATE inbox SET lease_until=? WHERE worker=? AND owner=? AND "
+                         "status='pending'", (_later(lease_s), worker, owner))
+
+    def inbox_take_over(self, worker: str, owner: str, lease_s: float = 60.0, *,
+                        own: bool = False) -> list[Row]:
+        """Take the pending rows whose lease has run out (and, with `own`, those `owner`
+        already holds: a restart); (msg_id, topic, payload, attempts), oldest first.
+        Concurrent callers skip each other's locked rows and re-check the lease, so each row
+        goes to one instance."""
+        now = now_iso()
+        mine = "owner=? OR " if own else ""
+        lapsed = (f"status='pending' AND worker=? AND ({mine}owner IS NULL OR "
+                  "lease_until IS NULL OR lease_until < ?)")
+        params = [worker, *([owner] if own else []), now]
+        with self._tx() as conn:
+            rows = conn.rows(
+                f"UPDATE inbox SET owner=?, lease_until=?, updated_at=? WHERE {lapsed} AND "
+                f"(worker, msg_id) IN (SELECT worker, msg_id FROM inbox WHERE {lapsed} "
+                "FOR UPDATE SKIP LOCKED) RETURNING msg_id, topic, payload, attempts, received_at",
+                [owner, _later(lease_s), now, *params, *params])
+        return sorted(rows, key=lambda r: (r["received_at"], r["msg_id"]))
 
     def inbox_finish(self, worker: str, msg_id: str, *, error: str | None = None,
                      give_up: bool = True) -> None:
@@ -102,19 +147,30 @@ class Operations:
         self._run("UPDATE inbox SET status=?, error=?, attempts=attempts+1, updated_at=? "
                   "WHERE worker=? AND msg_id=?", (status, error, now_iso(), worker, msg_id))
 
-    def inbox_is_pending(self, worker: str, msg_id: str) -> bool:
-        return self._row("SELECT 1 FROM inbox WHERE worker=? AND msg_id=? AND status='pending'",
-                         (worker, msg_id)) is not None
+    def inbox_is_pending(self, worker: str, msg_id: str, owner: str | None = None) -> bool:
+        """Whether a message is still to do (by `owner`, when given: not taken over)."""
+        sql = "SELECT 1 FROM inbox WHERE worker=? AND msg_id=? AND status='pending'"
+        params = [worker, msg_id]
+        if owner is not None:
+            sql, params = sql + " AND owner=?", [*params, owner]
+        return self._row(sql, params) is not None
 
-    def inbox_pending(self, worker: str) -> list[Row]:
-        return self._rows("SELECT msg_id, topic, payload, attempts FROM inbox WHERE worker=? AND "
-                          "status='pending' ORDER BY received_at", (worker,))
+    def inbox_pending(self, worker: str, owner: str | None = None) -> list[Row]:
+        """Pending rows of a worker (held by `owner`, when given), oldest first."""
+        sql = "SELECT msg_id, topic, payload, attempts FROM inbox WHERE worker=? AND " \
+              "status='pending'"
+        params = [worker]
+        if owner is not None:
+            sql, params = sql + " AND owner=?", [*params, owner]
+        return self._rows(sql + " ORDER BY received_at", params)
 
-    def inbox_requeue(self, worker: str, msg_id: str | None = None) -> int:
-        """Put failed messages back to pending (all of a worker's, or one)."""
-        sql = "UPDATE inbox SET status='pending', attempts=0, updated_at=? WHERE worker=? " \
-              "AND status='failed'"
-        params: list[Any] = [now_iso(), worker]
+    def inbox_requeue(self, worker: str, msg_id: str | None = None, *,
+                      owner: str | None = None, lease_s: float = 60.0) -> int:
+        """Put failed messages back to pending (all of a worker's, or one), held by `owner`
+        (the instance that requeued them; the first of several asked wins each row)."""
+        sql = "UPDATE inbox SET status='pending', attempts=0, updated_at=?, owner=?, " \
+              "lease_until=? WHERE worker=? AND status='failed'"
+        params: list[Any] = [now_iso(), owner, _later(lease_s) if owner else None, worker]
         if msg_id:
             sql += " AND msg_id=?"
             params.append(msg_id)

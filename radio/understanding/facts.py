@@ -182,7 +182,7 @@ class SheetBuilder:
 
     def build(self, data: dict) -> FactSheet:
         sheet = FactSheet(
-            kind=data.get(WIRE["kind"]) if data.get(WIRE["kind"]) in KINDS else "method",
+            kind=data[WIRE["kind"]] if data.get(WIRE["kind"]) in KINDS else "method",
             short_name=self.short_name(str(data.get(WIRE["short_name"], ""))),
             analogy=self._analogy(str(data.get(WIRE["analogy"], ""))),
             passages=self.passages)
