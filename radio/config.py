@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -302,6 +303,24 @@ class SchedulerSettings(Section):
     catch_up_s: int = Field(3600, description="A show missed by less than this still fires.")
 
 
+class ClockSettings(Section):
+    time_scale: float = Field(1.0, gt=0, le=10000, description="Station time per real "
+                              "second, read by the scheduler and the playout clock: 1 on air; "
+                              "more for an accelerated soak (scripts/soak.py).")
+    start: datetime | None = Field(None, description="Station time at `started_at` "
+                                   "(default: the real time then).")
+    started_at: datetime | None = Field(None, description="Real time the station clock starts "
+                                        "from (default: the process's start); one value for "
+                                        "every worker keeps their clocks together.")
+
+
+class DiskSettings(Section):
+    reserve_mb: float = Field(200.0, ge=0, description="Free space kept under data_dir: below "
+                              "it, workers refuse new work (kept pending, reported on `errors` "
+                              "and in status) and the air plays on.")
+    check_s: float = Field(5.0, gt=0, description="How often a refusing worker looks again.")
+
+
 class Settings(BaseSettings):
     """Every setting of the station. Field names are stable: deployments rely on them."""
 
@@ -336,6 +355,8 @@ class Settings(BaseSettings):
     playout: PlayoutSettings = PlayoutSettings()
     obs: OBSSettings = OBSSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    clock: ClockSettings = ClockSettings()
+    disk: DiskSettings = DiskSettings()
 
     @field_validator("categories", mode="before")
     @classmethod

@@ -34,7 +34,9 @@ from radio.playout import visuals
 log = logging.getLogger(__name__)
 
 STUCK_S = 10.0  # an output that takes no audio this long is restarted
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 5.0  # a server that comes back is used again within seconds
+UP_AFTER_S = 3.0  # a child that has run and taken audio this long is up
+DOWN_AFTER_S = 5.0  # not up this long (a restart takes less): down, and reported
 SOURCE_CHUNK = 4096
 SOURCE_TIMEOUT_S = 10.0  # Icecast that takes no audio this long is taken as gone
 
@@ -64,7 +66,10 @@ class PcmOutput:
         self.restarts = -1
         self.dropped_bytes = 0
         self.last_write = time.monotonic()
+        self.started_at = time.monotonic()
         self.stuck_s = STUCK_S
+        self.state = "starting"  # up, down (see `watch`)
+        self.last_up = time.monotonic()
         self.errors: collections.deque[str] = collections.deque(maxlen=20)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,9 +141,34 @@ class PcmOutput:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+    def connected(self) -> bool:
+        """Whether the far end took the stream (subclasses with a server say)."""
+        return True
+
+    def is_up(self) -> bool:
+        """A child that has run for a while, taking audio, and its server took it."""
+        proc, now = self.proc, time.monotonic()
+        return bool(proc and proc.poll() is None and self.connected()
+                    and now - self.started_at >= UP_AFTER_S
+                    and now - self.last_write < UP_AFTER_S)
+
+    def watch(self) -> str | None:
+        """Called about once a second: "down" or "up" when the output changed state."""
+        now = time.monotonic()
+        if self.is_up():
+            self.last_up = now
+            if self.state != "up":
+                self.state = "up"
+                return "up"
+        elif self.state != "down" and now - self.last_up > DOWN_AFTER_S:
+            self.state = "down"
+            return "down"
+        return None
+
     def status(self) -> dict[str, Any]:
         proc = self.proc
-        return {"running": bool(proc and proc.poll() is None), "restarts": max(0, self.restarts),
+        return {"state": self.state,
+                "running": bool(proc and proc.poll() is None), "restarts": max(0, self.restarts),
                 "dropped_s": round(self.dropped_bytes / 2 / self.rate, 2),
                 "buffered_s": round(self.buffered / 2 / self.rate, 2),
                 "last_error": self.errors[-1] if self.errors else None}
@@ -169,6 +199,7 @@ class PcmOutput:
             self.errors.append(f"cannot start ffmpeg: {exc}")
             self.close_extra()
             return
+        self.started_at = time.monotonic()
         self.after_start()
         reader = threading.Thread(target=self._read_errors, args=(self.proc.stderr,),
                                   daemon=True)
@@ -266,12 +297,17 @@ class IcecastOutput(PcmOutput):
         self.host, self.port, self.mount = parts.hostname, parts.port or 8000, parts.path
         self.station, self.description = station, description
         self.title: str | None = None
+        self.sending = False  # Icecast accepted this child's stream as the mount's source
 
     def command(self) -> list[str]:
         return mp3_to_stdout(self.cfg)
 
+    def connected(self) -> bool:
+        return self.sending
+
     def after_start(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
+        self.sending = False
         threading.Thread(target=self._send, args=(self.proc.stdout,), daemon=True,
                          name="playout-icecast-source").start()
 
@@ -279,12 +315,14 @@ class IcecastOutput(PcmOutput):
         """Copy ffmpeg's mp3 to Icecast; when either side fails, restart the output."""
         try:
             with self._source() as sock:
+                self.sending = True
                 while chunk := mp3.read1(SOURCE_CHUNK):  # type: ignore[attr-defined]
                     sock.sendall(chunk)
         except OSError as exc:
             if not self._stop.is_set():
                 self.errors.append(redact(f"icecast source: {exc}", self.secrets)[:300])
                 log.warning("%s", self.errors[-1])
+        self.sending = False
         self._kill()  # the writer loop sees ffmpeg gone and starts over with back-off
 
     def _source(self) -> socket.socket:

@@ -133,7 +133,8 @@ class Timeline:
     def __init__(self, settings: PlayoutSettings, sinks: list[Sink], on_event: EventHandler,
                  *, ident_pcm: np.ndarray | None = None, bed_pcm: np.ndarray | None = None,
                  clock: Callable[[], float] = time.monotonic, tz: tzinfo = UTC,
-                 wallclock: Callable[[tzinfo], datetime] = datetime.now) -> None:
+                 wallclock: Callable[[tzinfo], datetime] = datetime.now,
+                 time_scale: float = 1.0) -> None:
         self.cfg = settings
         self.rate = settings.sample_rate
         self.sinks = sinks
@@ -141,6 +142,7 @@ class Timeline:
         self.clock = clock
         self.tz = tz
         self.wallclock = wallclock
+        self.time_scale = time_scale  # station seconds per real second (radio.clock)
         self.bed = bed_pcm if bed_pcm is not None else sounds.music_bed(
             self.rate, settings.bed_level_db)
         self.ident_pcm = ident_pcm if ident_pcm is not None else sounds.ident(
@@ -276,7 +278,7 @@ class Timeline:
 
     def _emit(self, kind: str, cue: Cue) -> None:
         try:
-            self.on_event(kind, cue, datetime.now(UTC))
+            self.on_event(kind, cue, self.wallclock(UTC))
         except Exception:  # a listener's bug must never stop the clock
             log.exception("on-air event handler failed")
 
@@ -398,9 +400,9 @@ class Timeline:
             now = self.clock()
             ahead = origin + produced / self.rate - now
             if ahead > self.cfg.lead_s:
-                self._stop.wait(ahead - self.cfg.lead_s)
+                self._stop.wait((ahead - self.cfg.lead_s) / self.time_scale)
                 continue
-            if ahead < -MAX_CATCH_UP_S:
+            if ahead < -MAX_CATCH_UP_S * self.time_scale:  # the same real stall at any scale
                 log.warning("the clock was stalled %.1fs; skipping ahead", -ahead)
                 self.skipped_s += -ahead
                 origin -= ahead

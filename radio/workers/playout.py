@@ -20,9 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from radio.clock import StationClock
 from radio.messages import Command, Message, OnAirNow, SegmentVoiced, parse
 from radio.playout import sounds, visuals
 from radio.playout.listeners import HttpStreamOutput
+from radio.playout.meter import SilenceMeter
 from radio.playout.outputs import IcecastOutput, PcmOutput, RtmpOutput, Screen
 from radio.playout.timeline import Cue, Timeline
 from radio.worker import PermanentError, Worker
@@ -57,8 +59,13 @@ class PlayoutWorker(Worker):
         def on_event(kind: str, cue: Cue, at: datetime) -> None:  # in the clock's thread
             loop.call_soon_threadsafe(self.events.put_nowait, (kind, cue, at))
 
-        self.timeline = Timeline(cfg, list(self.outputs.values()), on_event, ident_pcm=ident,
-                                 bed_pcm=bed, tz=ZoneInfo(self.settings.scheduler.timezone))
+        clock = StationClock(self.settings.clock)  # faster in a soak
+        self.meter = SilenceMeter(cfg.sample_rate)  # dead air, measured on the timeline
+        self.timeline = Timeline(cfg, [*self.outputs.values(), self.meter], on_event,
+                                 ident_pcm=ident, bed_pcm=bed,
+                                 tz=ZoneInfo(self.settings.scheduler.timezone),
+                                 clock=clock.monotonic, wallclock=clock.now,
+                                 time_scale=clock.scale)
         self.now: OnAirNow | None = None
         await asyncio.to_thread(self._restore)
         for output in self.outputs.values():
@@ -128,6 +135,26 @@ class PlayoutWorker(Worker):
     # --- what is on air ----------------------------------------------------------------
 
     async def background(self) -> None:
+        await asyncio.gather(self._follow_clock(), self._watch_outputs())
+
+    async def _watch_outputs(self) -> None:
+        """An output that goes down is reported (errors, status) and again when it is back."""
+        while True:
+            await asyncio.sleep(1.0)
+            for name, output in self.outputs.items():
+                change = output.watch()
+                if change == "down":
+                    reason = f"output {name} down: {output.status()['last_error'] or 'no audio'}"
+                    self.log.warning("%s", reason)
+                    await self.report_error(f"playout/{name}", name, reason)
+                    await self.publish_status()
+                elif change == "up" and output.restarts > 0:
+                    self.log.info("output %s is back", name)
+                    if self.last_error and self.last_error.startswith(f"output {name} "):
+                        self.last_error = None
+                    await self.publish_status()
+
+    async def _follow_clock(self) -> None:
         """Follow the clock: publish onair/now, keep the store's place, mark lines aired."""
         while True:
             events = [await self.events.get()]
@@ -217,7 +244,7 @@ class PlayoutWorker(Worker):
             "show_id": now.show_id if now else None, "seq": now.seq if now else None,
             "queued_lines": lines, "queued_s": round(seconds, 1),
             "fallback_s": round(timeline.fallback_samples / timeline.rate, 1),
-            "skipped_s": round(timeline.skipped_s, 1),
+            "skipped_s": round(timeline.skipped_s, 1), "silence": self.meter.report(),
             "outputs": {name: output.status() for name, output in self.outputs.items()},
         }
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from radio.clock import StationClock
 from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
 from radio.shows.programme import NoPapers, Ranker, select_papers
 from radio.shows.records import pending_seconds, record_request
@@ -57,7 +58,8 @@ class SchedulerWorker(Worker):
 
     def __init__(self, ctx: Context, instance: str | None = None, *,
                  clock: Clock | None = None) -> None:
-        self.clock: Clock = clock or SystemClock()  # before the base: status uses it
+        # Before the base: status uses it. Station time (faster in a soak: clock.time_scale).
+        self.clock: Clock = clock or StationClock(ctx.settings.clock)
         self._wake = asyncio.Event()
         self._last_filler: datetime | None = None
         self.idle_reason: str | None = None  # why no filler was requested, while it holds
