@@ -41,6 +41,10 @@ from radio.store import Store
 
 log = logging.getLogger(__name__)
 
+# Messages carry paths, not artifacts: a few KiB. A larger payload is refused unread
+# (the production broker refuses packets over 1 MiB too: config/mosquitto/).
+MAX_PAYLOAD_BYTES = 256 * 1024
+
 
 class PermanentError(Exception):
     """Bad input that no retry will fix (corrupt PDF, unknown id, ...)."""
@@ -246,6 +250,11 @@ class Worker:
             await asyncio.sleep(self.settings.bus.heartbeat_s)
 
     async def _receive(self, topic: str, payload: bytes, retained: bool) -> None:
+        if len(payload) > MAX_PAYLOAD_BYTES:  # never parsed nor stored: memory and disk
+            self.failed += 1
+            await self.report_error(topic, None, f"bad payload: {len(payload)} bytes, more "
+                                    f"than the limit of {MAX_PAYLOAD_BYTES}")
+            return
         if topic == topic_of(Command, worker=self.name):
             if not retained:
                 await self._command(payload)
