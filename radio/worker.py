@@ -7,6 +7,9 @@ one `handle(message)`. The runtime does the rest:
   to `errors` with the reason and the worker carries on;
 - every valid message is written to the store's inbox first, so a redelivered message
   is recognised and skipped, and one left half-done by a crash is handled at restart;
+  the row is this instance's while its lease runs (renewed every heartbeat): a duplicate
+  reaching another instance is dropped, and a dead instance's pending work is taken over
+  by a live one once the lease has run out;
 - a handler that raises is retried (up to `bus.max_attempts`), then the message is
   failed, recorded and reported on `errors`; `PermanentError` fails it at once;
 - a retained `status/<worker>` heartbeat, with a last will that says `offline`;
@@ -225,6 +228,7 @@ class Worker:
         finally:
             for task in tasks:
                 task.cancel()
+                asyncio.create_task(self._keep_leases(), name=f"{self.name}-leases"),
             await self._say_offline()
             bus.cancel()
             # A restarted worker reuses the client id: let this connection close first.
@@ -265,11 +269,34 @@ class Worker:
         try:
             message = parse(model, payload)
         except ValueError as exc:
+    @property
+    def lease_s(self) -> float:
+        """How long this instance's inbox rows stay its own without a renewal."""
+        return max(3 * self.settings.bus.heartbeat_s, 5.0)
+
+    async def _keep_leases(self) -> None:
+        """Renew this instance's inbox leases; take over pending work of dead instances."""
+        while True:
+            await asyncio.sleep(self.settings.bus.heartbeat_s)
+            try:
+                await asyncio.to_thread(self.store.inbox_renew, self.name, self.instance,
+                                        self.lease_s)
+                orphans = await asyncio.to_thread(self.store.inbox_take_over, self.name,
+                                                  self.instance, self.lease_s)
+            except Exception as exc:  # the database is away: try again at the next beat
+                self.log.warning("inbox leases not renewed: %s", exc)
+                continue
+            for row in orphans:
+                self.log.info("took over %s %s from a lapsed instance", row["topic"],
+                              row["msg_id"])
+                await self._requeue(row["topic"], row["payload"])
+
             self.failed += 1
             await self.report_error(topic, None, f"bad payload: {exc}"[:1000],
                                     payload[:500].decode("utf-8", "replace"))
             return
-        if self.store.inbox_receive(self.name, message.id, topic, payload):
+        if self.store.inbox_receive(self.name, message.id, topic, payload,
+                                    owner=self.instance, lease_s=self.lease_s):
             await self._queue.put((topic, payload), self.priority(message))
         else:
             self.log.debug("duplicate %s %s skipped", topic, message.id)
@@ -281,16 +308,18 @@ class Worker:
             await self.report_error(topic_of(Command, worker=self.name), None, str(exc))
             return
         if command.action == "requeue":
-            count = self.store.inbox_requeue(self.name, command.args.get("id"))
+            count = self.store.inbox_requeue(self.name, command.args.get("id"),
+                                             owner=self.instance, lease_s=self.lease_s)
             self.log.info("requeued %d failed messages", count)
-            for row in self.store.inbox_pending(self.name):
+            for row in self.store.inbox_pending(self.name, self.instance):
                 await self._requeue(row["topic"], row["payload"])
             return
         await self.on_command(command)
 
     async def _handle_loop(self) -> None:
-        # Work left pending by a crash or a stop comes first.
-        for row in self.store.inbox_pending(self.name):
+        # Work left pending by a crash or a stop comes first (this instance's, and any whose
+        # owner's lease has run out).
+        for row in self.store.inbox_take_over(self.name, self.instance, self.lease_s, own=True):
             await self._requeue(row["topic"], row["payload"])
         while True:
             topic, payload = await self._queue.get()
@@ -310,8 +339,8 @@ class Worker:
         message = parse(self._by_topic[topic], payload)
         # The queue can hold a message twice: received during setup and found pending by
         # `_handle_loop`, or queued again by a requeue. The inbox says if it is still to do.
-        if not self.store.inbox_is_pending(self.name, message.id):
-            return
+        if not self.store.inbox_is_pending(self.name, message.id, self.instance):
+            return  # done, or taken over by another instance while this one lagged
         attempts = self.settings.bus.max_attempts
         for attempt in range(1, attempts + 1):
             try:

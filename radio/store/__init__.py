@@ -165,12 +165,12 @@ class Operations:
         return self._rows(sql + " ORDER BY received_at", params)
 
     def inbox_requeue(self, worker: str, msg_id: str | None = None, *,
-                      owner: str | None = None, lease_s: float = 60.0) -> int:
+                      owner: str = "", lease_s: float = 60.0) -> int:
         """Put failed messages back to pending (all of a worker's, or one), held by `owner`
         (the instance that requeued them; the first of several asked wins each row)."""
         sql = "UPDATE inbox SET status='pending', attempts=0, updated_at=?, owner=?, " \
               "lease_until=? WHERE worker=? AND status='failed'"
-        params: list[Any] = [now_iso(), owner, _later(lease_s) if owner else None, worker]
+        params: list[Any] = [now_iso(), owner, _later(lease_s), worker]
         if msg_id:
             sql += " AND msg_id=?"
             params.append(msg_id)

@@ -112,6 +112,8 @@ class ObsWorker(Worker):
             self.reconnects += 1
             self.log.warning("lost OBS: %s; reconnecting", reason)
             await self._say_status()
+            if self.bus.connected.is_set():  # the operator hears of it; the air plays on
+                await self.report_error("obs", "obs", f"lost OBS: {reason}"[:1000])
         elif not known:  # say it once, not at every retry
             self.log.warning("%s; will keep trying", reason)
 

@@ -4,7 +4,9 @@ Real icecast2 and nginx-rtmp (the stand-in for Twitch) are killed while the play
 streams to them, then started again on the same port. For each: the timeline never goes
 silent for more than 2 s (the playout's silence meter), the fault is named on `errors` and
 in `radio status` within 10 s, and the part carries the stream again within 30 s of its
-return. The figures are printed (pytest -s) for docs/reliability.md.
+return. OBS (under Xvfb, in a private network namespace) is killed the same way while the
+playout airs and the obs worker drives it, with the default back-off. The figures are
+printed (pytest -s) for docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,15 +24,22 @@ import pytest
 from pydantic import SecretStr
 
 from radio.artifacts import DataRoot
-from radio.config import PlayoutSettings, Settings
+from radio.config import OBSSettings, PlayoutSettings, Settings
 from radio.messages import ErrorReport, WorkerStatus
 from radio.workers.playout import PlayoutWorker
 from tests.onair.voicing import sentences, voice_show
 from tests.support.harness import BusProbe, running_worker
 from tests.support.icecast import SOURCE_PASSWORD, Icecast
 from tests.support.nginx_rtmp import NginxRtmp
+from tests.support.obs import (
+    Obs,
+    can_make_private_network,
+    in_private_network,
+    obs_installed,
+    run_in_private_network,
+)
 from tests.support.ports import stop_server
-from tests.support.procs import statuses
+from tests.support.procs import ROOT, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -152,3 +162,62 @@ def _children(parent: int) -> list[int]:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
                 pids.append(int(stat.parent.name))
     return pids
+
+
+# --- OBS: its websocket binds 0.0.0.0, so this part runs in a private network namespace ---
+
+INSIDE = in_private_network()
+
+
+@pytest.mark.skipif(INSIDE or not obs_installed(), reason="outer run only, with OBS installed")
+def test_obs_dies_and_returns(tmp_path: Path) -> None:
+    if not can_make_private_network():
+        pytest.skip("cannot create a network namespace here")
+    done = run_in_private_network(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+         f"--basetemp={tmp_path / 'inner'}",
+         f"{Path(__file__).relative_to(ROOT)}::test_obs_inside"], cwd=ROOT, timeout=300)
+    report = done.stdout[-8000:] + done.stderr[-3000:]
+    print(report)
+    assert done.returncode == 0 and "1 passed" in done.stdout, report
+
+
+@pytest.mark.skipif(not INSIDE, reason="runs inside test_obs_dies_and_returns")
+async def test_obs_inside(settings: Settings, corpus: Path, tmp_path: Path) -> None:
+    data = DataRoot(settings.data_dir)
+    show = await asyncio.to_thread(voice_show, data, "daily-obs", sentences(corpus, 6))
+    obs = Obs(tmp_path / "obs").start()
+    try:
+        cfg = settings.model_copy(update={
+            "obs": OBSSettings(url=obs.url, password=SecretStr(obs.password)),  # defaults
+            "playout": PlayoutSettings(listen_bind=None, ident_text="Paper Radio.",
+                                       bed_s=6.0)})
+        async with running_worker("playout", cfg, instance="test") as playout, \
+                running_worker("obs", cfg, instance="test") as worker, \
+                BusProbe(cfg, ["errors", "status/obs/#"]) as probe:
+            assert isinstance(playout, PlayoutWorker)
+            for segment in show:
+                await probe.publish(segment)
+
+            def connected() -> bool:
+                return bool(worker.status_detail().get("connected"))
+
+            await until(connected, 60, "OBS connected")
+            killed = time.time()
+            await asyncio.to_thread(obs.kill)
+            named = await until(lambda: [e for e in probe.messages(ErrorReport)
+                                         if e.worker == "obs" and
+                                         e.created_at.timestamp() >= killed],
+                                NAMED_WITHIN_S, "an error naming OBS")
+            cli = (await asyncio.to_thread(statuses, cfg))["obs/test"]
+            assert "OBS" in (cli["last_error"] or "") and not cli["detail"]["connected"], cli
+            await asyncio.sleep(8)  # down a while: the back-off grows
+            await asyncio.to_thread(obs.start)  # returns once OBS listens again
+            back = await until(connected, BACK_WITHIN_S, "OBS used again")
+            scene = await until(lambda: worker.status_detail().get("scene"), 10, "a scene")
+            silence = playout.meter.report()
+    finally:
+        obs.stop()
+    print("parts: obs", {"error_s": round(named, 1), "used_again_s": round(back + scene, 1)},
+          "silence:", silence)
+    assert silence["longest_silence_s"] <= MAX_SILENCE_S, silence

@@ -7,6 +7,7 @@ import itertools
 import json
 import multiprocessing
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,36 @@ def test_inbox_deduplicates_and_requeues(store: Store) -> None:
     assert store.inbox_requeue("pdf") == 1 and store.backlog("pdf") == 1
     store.inbox_finish("pdf", "m1")
     assert store.backlog("pdf") == 0 and not store.inbox_is_pending("pdf", "m1")
+
+
+def test_inbox_rows_belong_to_an_instance_until_its_lease_runs_out(store: Store) -> None:
+    assert store.inbox_receive("summarizer", "m1", "papers/parsed", b"{}", owner="a")
+    # A duplicate reaching another instance while "a" lives is dropped, and so is a
+    # redelivery to "a" itself (it has the message already).
+    assert not store.inbox_receive("summarizer", "m1", "papers/parsed", b"{}", owner="b")
+    assert not store.inbox_receive("summarizer", "m1", "papers/parsed", b"{}", owner="a")
+    assert store.inbox_take_over("summarizer", "b") == []
+    assert store.inbox_is_pending("summarizer", "m1", "a")
+    assert not store.inbox_is_pending("summarizer", "m1", "b")
+    # "a" dies: once its lease has run out the redelivery goes to "b", which now holds it.
+    assert store.inbox_receive("summarizer", "m2", "papers/parsed", b"2", owner="a",
+                               lease_s=0.05)
+    assert store.inbox_receive("summarizer", "m3", "papers/parsed", b"3", owner="a",
+                               lease_s=0.05)
+    time.sleep(0.1)
+    assert store.inbox_receive("summarizer", "m2", "papers/parsed", b"2", owner="b")
+    assert not store.inbox_is_pending("summarizer", "m2", "a")
+    assert [r["msg_id"] for r in store.inbox_pending("summarizer", "b")] == ["m2"]
+    # ... and without a redelivery, its heartbeat takes the rest over (m3, not m1: a's
+    # lease on m1 still runs).
+    assert [bytes(r["payload"]) for r in store.inbox_take_over("summarizer", "b")] == [b"3"]
+    assert store.inbox_take_over("summarizer", "c") == []
+    # A restarted "a" finds what it still holds; a renewed lease keeps it.
+    assert [r["msg_id"] for r in store.inbox_take_over("summarizer", "a", own=True)] == ["m1"]
+    assert store.inbox_renew("summarizer", "b", lease_s=60) == 2
+    store.inbox_finish("summarizer", "m2")
+    assert not store.inbox_receive("summarizer", "m2", "papers/parsed", b"2", owner="c")
+    assert store.backlog("summarizer") == 2  # m1 (a), m3 (b)
 
 
 # --- papers ---------------------------------------------------------------------------------
@@ -263,3 +294,13 @@ def test_racing_instances_receive_a_message_once(store: Store, target: str) -> N
     ids = [f"msg-{n}" for n in range(100)]
     got = Counter(i for each in _race(store_race.receive, target, ids) for i in each)
     assert sorted(got) == sorted(ids) and set(got.values()) == {1}
+
+
+def test_racing_instances_take_over_a_dead_instance_s_work_once(store: Store,
+                                                                 target: str) -> None:
+    ids = [f"msg-{n}" for n in range(100)]
+    for i in ids:
+        store.inbox_receive("summarizer", i, "papers/parsed", b"{}", owner="dead", lease_s=0)
+    got = Counter(i for each in _race(store_race.take_over, target) for i in each)
+    assert sorted(got) == sorted(ids) and set(got.values()) == {1}, got.most_common(3)
+    assert store.inbox_pending("summarizer", "dead") == []

@@ -56,6 +56,17 @@ def receive(target: str, name: str, barrier: Any, ids: list[str]) -> list[str]:
     """One worker instance receiving redelivered messages: the ids it got to handle."""
     store = Store(target)
     barrier.wait()
-    won = [i for i in ids if store.inbox_receive("summarizer", i, "papers/parsed", b"{}")]
+    won = [i for i in ids if store.inbox_receive("summarizer", i, "papers/parsed", b"{}",
+                                                 owner=name)]
+    store.close()
+    return won
+
+
+def take_over(target: str, name: str, barrier: Any) -> list[str]:
+    """A live instance's heartbeat taking over a dead one's pending messages, a few at a
+    time (each call takes what has lapsed); the ids it took."""
+    store = Store(target)
+    barrier.wait()
+    won = [r["msg_id"] for _ in range(5) for r in store.inbox_take_over("summarizer", name)]
     store.close()
     return won
