@@ -217,6 +217,7 @@ class Worker:
             await self.publish_status()
             tasks += [
                 asyncio.create_task(self._handle_loop(), name=f"{self.name}-handler"),
+                asyncio.create_task(self._keep_leases(), name=f"{self.name}-leases"),
                 asyncio.create_task(self.background(), name=f"{self.name}-background"),
             ]
             # Shielded: a stop cancels the rest, but the connection stays up to say `offline`
@@ -228,7 +229,6 @@ class Worker:
         finally:
             for task in tasks:
                 task.cancel()
-                asyncio.create_task(self._keep_leases(), name=f"{self.name}-leases"),
             await self._say_offline()
             bus.cancel()
             # A restarted worker reuses the client id: let this connection close first.
@@ -253,22 +253,6 @@ class Worker:
             await self.publish_status()
             await asyncio.sleep(self.settings.bus.heartbeat_s)
 
-    async def _receive(self, topic: str, payload: bytes, retained: bool) -> None:
-        if len(payload) > MAX_PAYLOAD_BYTES:  # never parsed nor stored: memory and disk
-            self.failed += 1
-            await self.report_error(topic, None, f"bad payload: {len(payload)} bytes, more "
-                                    f"than the limit of {MAX_PAYLOAD_BYTES}")
-            return
-        if topic == topic_of(Command, worker=self.name):
-            if not retained:
-                await self._command(payload)
-            return
-        model = self._by_topic.get(topic)
-        if model is None:
-            return
-        try:
-            message = parse(model, payload)
-        except ValueError as exc:
     @property
     def lease_s(self) -> float:
         """How long this instance's inbox rows stay its own without a renewal."""
@@ -291,6 +275,22 @@ class Worker:
                               row["msg_id"])
                 await self._requeue(row["topic"], row["payload"])
 
+    async def _receive(self, topic: str, payload: bytes, retained: bool) -> None:
+        if len(payload) > MAX_PAYLOAD_BYTES:  # never parsed nor stored: memory and disk
+            self.failed += 1
+            await self.report_error(topic, None, f"bad payload: {len(payload)} bytes, more "
+                                    f"than the limit of {MAX_PAYLOAD_BYTES}")
+            return
+        if topic == topic_of(Command, worker=self.name):
+            if not retained:
+                await self._command(payload)
+            return
+        model = self._by_topic.get(topic)
+        if model is None:
+            return
+        try:
+            message = parse(model, payload)
+        except ValueError as exc:
             self.failed += 1
             await self.report_error(topic, None, f"bad payload: {exc}"[:1000],
                                     payload[:500].decode("utf-8", "replace"))
