@@ -39,6 +39,7 @@ from radio import __version__
 from radio.artifacts import DataRoot
 from radio.bus import Bus, Subscription
 from radio.config import Settings
+from radio.health import disk_refusal, process_stats
 from radio.messages import Command, ErrorReport, Message, WorkerStatus, parse, topic_of
 from radio.store import Store
 
@@ -111,6 +112,8 @@ class Worker:
     consumes: ClassVar[tuple[type[Message], ...]] = ()
     produces: ClassVar[tuple[type[Message], ...]] = ()
     implemented: ClassVar[bool] = True
+    # New work waits while the data root's disk is nearly full (False: the playout plays on).
+    needs_disk: ClassVar[bool] = True
     # Heavy libraries the worker imports lazily from threads; see `preload`.
     preload: ClassVar[tuple[str, ...]] = ()
 
@@ -195,7 +198,7 @@ class Worker:
             worker=self.name, instance=self.instance, state=state, version=__version__,
             backlog=self.store.backlog(self.name) + self._queue.qsize(),
             handled=self.handled, failed=self.failed, last_error=self.last_error,
-            detail=self.status_detail(),
+            detail={**self.status_detail(), "process": process_stats()},
         )
 
     async def publish_status(self, state: str | None = None) -> None:
@@ -335,7 +338,25 @@ class Worker:
             priority = 0  # `_handle_one` meets the bad payload and reports it
         await self._queue.put((topic, payload), priority)
 
+    async def _wait_for_disk(self) -> None:
+        """Hold new work (still pending in the inbox) while the disk is nearly full."""
+        refused = None
+        while self.needs_disk and (why := await asyncio.to_thread(
+                disk_refusal, self.data.root, self.settings.disk)):
+            if refused is None:  # said once, not at every look
+                self.log.error("%s", why)
+                await self.report_error("disk", None, why)
+                await self.publish_status()
+            refused = why
+            await asyncio.sleep(self.settings.disk.check_s)
+        if refused is not None:
+            self.log.info("disk has room again: back to work")
+            if self.last_error == refused[:300]:
+                self.last_error = None
+            await self.publish_status()
+
     async def _handle_one(self, topic: str, payload: bytes) -> None:
+        await self._wait_for_disk()
         message = parse(self._by_topic[topic], payload)
         # The queue can hold a message twice: received during setup and found pending by
         # `_handle_loop`, or queued again by a requeue. The inbox says if it is still to do.

@@ -38,6 +38,7 @@ class PlayoutWorker(Worker):
     preload = ("scipy.signal",)
     consumes = (SegmentVoiced,)
     produces = (OnAirNow,)
+    needs_disk = False  # what is voiced airs even on a full disk
 
     async def setup(self) -> None:
         cfg = self.settings.playout

@@ -1,0 +1,51 @@
+"""The worker process's own health: memory, open files, asyncio tasks, free disk.
+
+Every worker's status carries `process_stats()` (a soak reads them for growth), and the
+runtime asks `disk_refusal()` before new work: below `disk.reserve_mb` free under the
+data root, new work waits (still pending) rather than half-writing artifacts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import shutil
+from pathlib import Path
+
+from radio.config import DiskSettings
+
+
+def process_stats() -> dict[str, float]:
+    """Resident memory (MB), open file descriptors and asyncio tasks of this process."""
+    stats: dict[str, float] = {"rss_mb": round(_rss_bytes() / 2**20, 1)}
+    with contextlib.suppress(OSError):  # not Linux: left out
+        stats["open_fds"] = len(os.listdir("/proc/self/fd"))
+    with contextlib.suppress(RuntimeError):  # no running loop (a thread)
+        stats["tasks"] = len(asyncio.all_tasks())
+    return stats
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # the peak, where /proc is missing
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def free_mb(path: Path) -> float:
+    """Free space for this user on the filesystem holding `path` (its nearest ancestor)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**20
+
+
+def disk_refusal(root: Path, cfg: DiskSettings) -> str | None:
+    """Why new work must wait (the disk under the data root is nearly full), or None."""
+    free = free_mb(root)
+    if free >= cfg.reserve_mb:
+        return None
+    return (f"disk nearly full: {free:.0f} MB free under {root}, below the reserve of "
+            f"{cfg.reserve_mb:.0f} MB (disk.reserve_mb); new work waits, the air plays on")
