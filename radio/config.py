@@ -26,6 +26,8 @@ from pydantic_settings import (
 )
 
 from radio.backends.device import DEVICE_HELP, Device
+from radio.backends.embedder.registry import BACKENDS as EMBEDDER_BACKENDS
+from radio.backends.embedder.sbert import SentenceTransformerSettings
 from radio.backends.llm.llamacpp import LlamaCppSettings
 from radio.backends.llm.openai_server import OpenAISettings
 from radio.backends.llm.registry import BACKENDS as LLM_BACKENDS
@@ -39,6 +41,12 @@ EMBEDDED_BROKER_PORT = 18830
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _known(name: str, backends: dict[str, str], what: str) -> str:
+    if name not in backends:
+        raise ValueError(f"unknown {what} backend {name!r} (known: {', '.join(backends)})")
+    return name
 
 
 def _read_secret(value: SecretStr | None, file: Path | None) -> str | None:
@@ -116,17 +124,14 @@ class LLMSettings(LlamaCppSettings, OpenAISettings, Section):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if value not in LLM_BACKENDS:
-            raise ValueError(f"unknown LLM backend {value!r} (known: {', '.join(LLM_BACKENDS)})")
-        return value
+        return _known(value, LLM_BACKENDS, "LLM")
 
 
-class EmbedderSettings(Section):
-    backend: str = Field("sentence-transformers", description="Embedder backend "
-                         "(radio/backends/embedder/).")
-    model_path: Path | None = Field(None, description="Default: all-MiniLM-L6-v2 from PyPI.")
-    batch_size: int = 32
-    device: Device = Field("auto", description="Where the embedder runs. " + DEVICE_HELP)
+class EmbedderSettings(SentenceTransformerSettings, Section):
+    """[embedder]: the backend's own keys come from its settings class."""
+
+    backend: str = Field("sentence-transformers", description="Embedder backend: "
+                         + ", ".join(EMBEDDER_BACKENDS) + ".")
     interests: list[str] = Field(
         default_factory=lambda: [
             "large language models",
@@ -136,6 +141,11 @@ class EmbedderSettings(Section):
         ],
         description="Topics that rank papers for the shows.",
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return _known(value, EMBEDDER_BACKENDS, "embedder")
 
 
 class Host(Section):

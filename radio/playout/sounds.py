@@ -2,23 +2,27 @@
 
 Everything on air is mono float32 at one rate inside the clock and s16le on the way
 out. The music bed and the ident chime are generated here with numpy (no third-party
-audio, so nothing to license); the ident's voice is synthesized once with flite or
-espeak-ng, which ship with their voices under free licences.
+audio, so nothing to license); the ident's voice is synthesized once by the TTS backends'
+flite or espeak-ng voice (IDENT_VOICES), which ship with their voices under free licences.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
-import tempfile
 from math import gcd
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 log = logging.getLogger(__name__)
+
+IDENT_VOICES = ("flite:slt", "espeak:en-us")  # the first this machine has speaks the ident
 
 # Imaj7 - vi7 - IVmaj7 - V(add9) in C, as MIDI notes: a calm loop that never resolves hard.
 CHORDS = ((48, 55, 64, 71), (45, 52, 60, 67), (41, 48, 57, 64), (43, 50, 59, 62))
@@ -118,21 +122,26 @@ def chime(rate: int) -> np.ndarray:
     return at_level(out, -20.0)
 
 
-def synthesize(text: str, rate: int) -> np.ndarray | None:
-    """Speech for the ident with flite or espeak-ng; None when neither is installed."""
-    with tempfile.TemporaryDirectory(prefix="radio-ident-") as tmp:
-        wav = Path(tmp) / "ident.wav"
-        commands = []
-        if shutil.which("flite"):
-            commands.append(["flite", "-voice", "slt", "-t", text, "-o", str(wav)])
-        if shutil.which("espeak-ng"):
-            commands.append(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text])
-        for command in commands:
-            done = subprocess.run(command, capture_output=True, timeout=60)
-            if done.returncode == 0 and wav.is_file() and wav.stat().st_size > 1000:
-                return at_level(decode(wav, rate), -20.0)
-            log.warning("%s could not voice the ident: %s", command[0],
-                        done.stderr.decode(errors="replace")[:200])
+def synthesize(text: str, rate: int, settings: Settings | None = None,
+               voices: tuple[str, ...] = IDENT_VOICES) -> np.ndarray | None:
+    """Speech for the ident with the first of `voices` that speaks; None when none can."""
+    from radio.backends.tts import NothingToSay, UnknownVoice, load_voice, say
+    from radio.config import Settings
+    from radio.voices.audio import resample
+
+    # The defaults, not the environment: the ident is the station's signature, at speed 1.
+    settings = settings or Settings.model_construct()
+    for name in voices:
+        try:
+            audio, source_rate = say(load_voice(name, settings), text)
+        except UnknownVoice as exc:  # not installed here: the next one
+            log.info("ident: %s", exc)
+            continue
+        except (NothingToSay, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            log.warning("%s could not voice the ident: %s", name, str(exc)[:200])
+            continue
+        if audio.size > rate // 10:
+            return at_level(resample(audio, source_rate, rate), -20.0)
     return None
 
 

@@ -147,8 +147,7 @@ class Summarizer:
 
     @property
     def passage_budget(self) -> int:
-        n_ctx = getattr(self.llm, "n_ctx", self.settings.n_ctx)
-        return n_ctx - self.settings.summary.max_tokens - PROMPT_OVERHEAD_TOKENS
+        return self.llm.n_ctx - self.settings.summary.max_tokens - PROMPT_OVERHEAD_TOKENS
 
     def chunks(self, paper: Paper) -> tuple[list[Chunk], np.ndarray]:
         """The paper's chunks and their vectors (the embeddings worker keeps them)."""

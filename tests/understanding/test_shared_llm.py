@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-from radio.backends import llm as llm_module
 from radio.backends.llm import (
     BACKGROUND,
     ON_AIR,
@@ -15,6 +14,7 @@ from radio.backends.llm import (
     release_llm,
     tiny_model_path,
 )
+from radio.backends.llm import shared as llm_module
 from radio.config import LLMSettings, SamplingSettings, Settings
 from tests.support.harness import running_worker
 
@@ -33,20 +33,20 @@ async def test_the_writer_and_summarizer_in_one_process_share_one_model(
         assert isinstance(writer.llm, SharedLLM) and isinstance(summarizer.llm, SharedLLM)
         assert writer.llm.llm is summarizer.llm.llm  # one loaded model, not two
         assert (writer.llm.priority, summarizer.llm.priority) == (ON_AIR, BACKGROUND)
-        [loaded] = llm_module._registry.values()
+        [loaded] = llm_module._loaded.values()
         assert loaded.users == 2
         assert summarizer.summarizer.llm is summarizer.llm  # the summaries use the view
-    assert llm_module._registry == {}  # the last worker to stop let it go
+    assert llm_module._loaded == {}  # the last worker to stop let it go
 
 
 def test_a_worker_alone_loads_and_frees_its_own() -> None:
     view = acquire_llm(tiny(), BACKGROUND)
     try:
-        assert isinstance(view, SharedLLM) and len(llm_module._registry) == 1
+        assert isinstance(view, SharedLLM) and len(llm_module._loaded) == 1
         assert view.chat([{"role": "user", "content": "Hi"}], sampling=SHORT) is not None
     finally:
         release_llm(view)
-    assert llm_module._registry == {}
+    assert llm_module._loaded == {}
     again = acquire_llm(tiny(), BACKGROUND)  # a fresh load after the last release
     try:
         assert again.llm is not view.llm
@@ -96,4 +96,4 @@ def test_a_waiting_writer_call_goes_before_a_waiting_summarizer_call() -> None:
     finally:
         release_llm(summarizer)
         release_llm(writer)
-    assert llm_module._registry == {}
+    assert llm_module._loaded == {}

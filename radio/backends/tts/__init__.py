@@ -1,26 +1,27 @@
 """Text-to-speech backends behind one small interface.
 
 A voice is named `backend:voice`: piper:joe, hibari:heart, kokoro:jf_alpha, flite:slt,
-espeak:en-us+m3. Each backend is one module here with three functions and one line in BACKENDS:
-
-    voices(settings) -> list[str]        the voices it can speak with (for error messages)
-    check(voice, settings) -> None       raise UnknownVoice, cheaply (start-up validation)
-    load(voice, settings) -> Voice       the loaded voice (models are shared between voices)
+espeak:en-us+m3. Each backend is one module here that fulfils `Backend` (three functions)
+and has one line in BACKENDS; a backend with settings of its own defines them beside it
+(`PiperSettings` in piper.py, ...) and config.py's `TTSSettings` lists that class among its
+bases, so its keys stay `[tts]` keys (`tts.piper_voices`, `RADIO_TTS__PIPER_VOICES`).
 
 A `Voice` turns already normalized text into float32 mono audio at its own rate;
-`say()` normalizes first, for the voice's engine.
+`say()` normalizes first, for the voice's engine. Backend modules import nothing from
+radio.config at run time (config.py imports their settings classes).
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
-from radio.config import Settings
 from radio.voices.normalize import normalize
+
+if TYPE_CHECKING:
+    from radio.config import Settings
 
 BACKENDS: dict[str, str] = {
     "piper": "radio.backends.tts.piper",
@@ -38,6 +39,22 @@ class Voice(Protocol):
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """Audio (float32 mono in [-1, 1]) and its sample rate."""
+        ...
+
+
+class Backend(Protocol):
+    """What a backend module provides."""
+
+    def voices(self, settings: Settings) -> list[str]:
+        """The voices it can speak with (for error messages and `radio voices list`)."""
+        ...
+
+    def check(self, voice: str, settings: Settings) -> None:
+        """Raise UnknownVoice, cheaply (start-up validation): nothing is loaded."""
+        ...
+
+    def load(self, voice: str, settings: Settings) -> Voice:
+        """The loaded voice (models are shared between voices)."""
         ...
 
 
@@ -60,8 +77,8 @@ def split_name(name: str) -> tuple[str, str]:
     return backend, voice
 
 
-def _module(backend: str) -> ModuleType:
-    return importlib.import_module(BACKENDS[backend])
+def _module(backend: str) -> Backend:
+    return cast(Backend, importlib.import_module(BACKENDS[backend]))
 
 
 def check_voice(name: str, settings: Settings) -> None:

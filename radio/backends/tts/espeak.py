@@ -13,11 +13,14 @@ import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
-from radio.config import Settings
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 
 WORDS_PER_MINUTE = 150.0  # measured at -s 175
 TIMEOUT_S = 120

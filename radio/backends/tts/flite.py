@@ -11,11 +11,14 @@ import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
-from radio.config import Settings
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 
 WORDS_PER_MINUTE = 135.0  # measured: slt 141, rms 123
 TIMEOUT_S = 120

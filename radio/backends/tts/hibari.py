@@ -12,6 +12,8 @@ hub on first use, and the station never downloads at run time, so they are refus
 UnknownVoice before anything is loaded, and the bundled model is always handed to hibari
 by path (its downloader is never reached). `tts.hibari_model_path` points at another
 ONNX file with the same inputs and outputs (e.g. the fp32 export of the same voice).
+With `tts.device` auto or cuda the model runs on onnxruntime's CUDA provider where
+onnxruntime-gpu has one (hibari itself asks for the CPU: its session is replaced).
 """
 
 from __future__ import annotations
@@ -21,15 +23,33 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from radio.config import Settings
+from radio.backends.device import onnx_cuda, onnx_providers, resolve
+
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 
 WORDS_PER_MINUTE = 140.0  # measured: 127 on abstract sentences, 156 on --dialogue lines
 VOICE = "heart"
 ALIASES = {"heart": VOICE, "af_heart": VOICE}
 SEED = 0  # hibari adds a noise component; a fixed seed makes a line's audio reproducible
+
+
+class HibariSettings(BaseModel):
+    """hibari's keys in [tts]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hibari_model_path: Path | None = Field(
+        None, description="hibari ONNX model with the same inputs and outputs as the bundled "
+        "one; default: hibari/assets/hibari.onnx from hibari-tts (voice hibari:heart).")
+    hibari_threads: int = Field(1, ge=1, le=16, description="onnxruntime threads for hibari "
+                                "(one is plenty: it runs many times faster than real time).")
 
 
 def _assets() -> Path:
@@ -72,11 +92,20 @@ def check(voice: str, settings: Settings) -> None:
 
 
 @cache
-def _engine(model: Path, threads: int):  # -> hibari.Hibari
+def _engine(model: Path, threads: int, device: str = "cpu") -> Any:  # -> hibari.Hibari
     from hibari import Hibari
 
     # The model goes by path: hibari's own lookup of a voice is where it would download.
-    return Hibari(voice=VOICE, model=str(model), threads=threads)
+    engine = Hibari(voice=VOICE, model=str(model), threads=threads)
+    if device == "cuda":  # hibari opens a CPU session; the same model, on the GPU
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.log_severity_level = 3
+        engine.sess = onnxruntime.InferenceSession(str(model), options,
+                                                   providers=onnx_providers(device))
+    return engine
 
 
 @dataclass
@@ -93,5 +122,6 @@ class HibariVoice:
 
 
 def load(voice: str, settings: Settings) -> HibariVoice:
-    model = _engine(_model_path(settings).resolve(), settings.tts.hibari_threads)
+    device = resolve(settings.tts.device, "hibari (onnxruntime)", onnx_cuda)
+    model = _engine(_model_path(settings).resolve(), settings.tts.hibari_threads, device)
     return HibariVoice(f"hibari:{voice}", model, settings.tts.speed)

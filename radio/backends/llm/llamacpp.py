@@ -1,0 +1,136 @@
+"""In-process llama.cpp (llama-cpp-python): a GGUF file, or a model shipped on PyPI.
+
+On a CUDA build every layer goes to the GPU (`n_gpu_layers`, -1: all) unless
+`device = "cpu"`; on a CPU-only build one log line says so and the model runs on the CPU.
+Loaded models are shared within a process (`SHARED`): see `radio.backends.llm.shared`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import threading
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from radio.backends.device import DEVICE_HELP, Device, llama_cpp_gpu, resolve
+from radio.backends.llm.base import BackendSettings, LLMError
+from radio.backends.llm.shipped import default_model_path
+
+if TYPE_CHECKING:
+    from radio.config import SamplingSettings
+
+log = logging.getLogger(__name__)
+llama_log = logging.getLogger("llama_cpp")
+
+SHARED = True  # one loaded copy per process, its calls queued by priority
+
+
+class LlamaCppSettings(BackendSettings):
+    model_path: Path | None = Field(
+        None, description="GGUF file; default: `shipped_model`, assembled from PyPI.")
+    shipped_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
+        "qwen2.5-coder-1.5b", description="The model from PyPI used without a model_path: "
+        "1.5b writes faithful facts and dialogue; 0.5b is about 2.5x faster and worse.")
+    n_threads: int = Field(1, description="CPU threads for llama.cpp (on shared cores 1 "
+                           "beat 2 by 5x: idle threads spin while others hold the cores).")
+    device: Device = Field("auto", description="Where llama.cpp runs. " + DEVICE_HELP)
+    n_gpu_layers: int = Field(-1, description="Layers offloaded when it runs on the GPU "
+                              "(-1: all); on the CPU none.")
+
+
+def gpu_layers(settings: LlamaCppSettings) -> int:
+    """Layers to offload: the setting on a GPU build, none on the CPU."""
+    device = resolve(settings.device, "llama.cpp", llama_cpp_gpu)
+    return settings.n_gpu_layers if device == "cuda" else 0
+
+
+def share_key(settings: LlamaCppSettings) -> tuple:
+    """What makes two loads the same model in memory."""
+    path = settings.model_path or settings.shipped_model
+    return (str(path), settings.n_ctx, settings.n_threads, gpu_layers(settings))
+
+
+class LlamaCppChat:
+    """llama-cpp-python in this process; one call at a time (the context is not shareable)."""
+
+    def __init__(self, settings: LlamaCppSettings) -> None:
+        from llama_cpp import Llama  # heavy import: only when this backend is used
+
+        path = settings.model_path or default_model_path(settings.shipped_model)
+        if not Path(path).is_file():
+            raise LLMError(f"model file not found: {path}")
+        self.name = Path(path).name
+        self.n_ctx = settings.n_ctx
+        self.n_gpu_layers = gpu_layers(settings)
+        self._lock = threading.Lock()
+        # verbose=False would point fds 1 and 2 at /dev/null while the model loads, and so
+        # swallow every other worker's log lines in a `radio up` (seen). So: verbose=True,
+        # llama.cpp's own log lines through `logging`, its Python prints captured.
+        _route_llama_cpp_logs()
+        printed = io.StringIO()
+        try:
+            with _load_lock, contextlib.redirect_stderr(printed):
+                self._llama = Llama(model_path=str(path), n_ctx=settings.n_ctx,
+                                    n_threads=settings.n_threads,
+                                    n_gpu_layers=self.n_gpu_layers, verbose=True)
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError(f"cannot load {path}: {exc}") from exc
+        finally:
+            log.debug("llama-cpp-python while loading: %s", printed.getvalue()[-4000:])
+        self._llama.verbose = False  # no prints at every call
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    def chat(self, messages: list[dict[str, str]], *, sampling: SamplingSettings,
+             schema: dict | None = None) -> str:
+        kwargs: dict[str, Any] = {}
+        if sampling.seed is not None:
+            kwargs["seed"] = sampling.seed
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        with self._lock:
+            try:
+                result = self._llama.create_chat_completion(
+                    messages=messages, temperature=sampling.temperature, top_p=sampling.top_p,
+                    min_p=sampling.min_p, repeat_penalty=sampling.repeat_penalty,
+                    max_tokens=sampling.max_tokens, mirostat_mode=sampling.mirostat_mode,
+                    **kwargs)
+            except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than n_ctx
+                raise LLMError(f"{self.name}: {exc}") from exc
+        return result["choices"][0]["message"]["content"] or ""
+
+    def close(self) -> None:
+        with self._lock:
+            self._llama.close()
+
+
+def load(settings: LlamaCppSettings) -> LlamaCppChat:
+    return LlamaCppChat(settings)
+
+
+_load_lock = threading.Lock()
+# ggml's levels (1 debug, 2 info, 3 warn, 4 error): its warnings are model quirks and
+# tuning hints, so INFO; the rest is chatter.
+_LLAMA_LEVELS = {3: logging.INFO, 4: logging.ERROR}
+
+
+@cache  # once; and the cache keeps the callback alive (ctypes holds no reference to it)
+def _route_llama_cpp_logs() -> Any:
+    """llama.cpp's log lines into `logging`, at the levels above."""
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def to_logging(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if line:
+            llama_log.log(_LLAMA_LEVELS.get(level, logging.DEBUG), "%s", line)
+
+    llama_cpp.llama_log_set(to_logging, ctypes.c_void_p(0))
+    return to_logging
