@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,11 +112,18 @@ class DataRoot:
         return path
 
 
+def temp_tag() -> str:
+    """Names this process in its temp files, so a restart can tell a dead writer's
+    leftovers from a live one's (radio/recovery.py)."""
+    return f"p{os.getpid()}h{zlib.crc32(socket.gethostname().encode()) & 0xffff:04x}"
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path beside `target`; on success rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{temp_tag()}.",
+                               suffix=".tmp")
     os.close(fd)
     # mkstemp makes 0600 files; artifacts are served (nginx, OBS) by other users too.
     umask = os.umask(0)

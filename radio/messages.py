@@ -268,6 +268,18 @@ class Command(Message):
     args: dict[str, str] = {}
 
 
+class WorkWanted(Message):
+    """A consumer has (re)subscribed to a work topic: its producers announce again what they
+    made that this consumer has not received (radio/recovery.py)."""
+
+    TOPIC = "wanted/{topic}"
+    KEY_FIELDS = ("worker", "instance", "topic", "created_at")
+
+    worker: str
+    instance: str
+    topic: str = Field(description="The work topic, relative to the prefix.")
+
+
 class QueryHit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     arxiv_id: str
@@ -306,6 +318,7 @@ WORK_TOPICS: tuple[type[Message], ...] = (
 )
 ALL_MESSAGES: tuple[type[Message], ...] = (
     *WORK_TOPICS, OnAirNow, WorkerStatus, ScheduleChanged, Command, ErrorReport,
+    WorkWanted,
 )
 
 

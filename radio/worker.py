@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from radio import __version__
+from radio import __version__, recovery
 from radio.artifacts import DataRoot
 from radio.bus import Bus, Subscription
 from radio.config import Settings
@@ -131,13 +131,15 @@ class Worker:
         self._by_topic = {model.TOPIC: model for model in self.consumes}
         subs = tuple(Subscription(model.TOPIC) for model in self.consumes)
         subs += (Subscription(topic_of(Command, worker=self.name), shared=False),)
+        subs += recovery.subscriptions(self)
         self.bus = Bus(
             ctx.settings, f"{ctx.settings.bus.topic_prefix}-{self.name}-{self.instance}",
             will=(self.status_topic, self._status("offline").to_json()),
             subscriptions=subs, share_group=self.name,
         )
-        self.bus.on_connect = self.publish_status
+        self.bus.on_connect = self._on_connect
         self.ready = asyncio.Event()
+        self._announcing: set[asyncio.Future] = set()
 
     # --- what a worker overrides ---------------------------------------------------------
 
@@ -153,6 +155,12 @@ class Worker:
     def priority(self, message: Message) -> int:
         """Lower is more urgent; equal priorities keep their order of arrival."""
         return 0
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """What this worker made for `topic` since `since` (ISO time) that may not have
+        reached its consumers, rebuilt from the store with the ids it had: announced again
+        when a consumer (re)subscribes (radio/recovery.py). Runs in a thread, after setup."""
+        return []
 
     async def on_command(self, command: Command) -> None:
         self.log.warning("%s: unknown command %r", self.name, command.action)
@@ -211,6 +219,9 @@ class Worker:
         """Run until cancelled; leaves an `offline` status behind."""
         if not self.implemented:
             self.log.warning("%s is a stub: not implemented yet, it handles nothing", self.name)
+        # A writer killed mid-write left a temp file behind: gone before anything else.
+        for path in await asyncio.to_thread(recovery.clean_temporaries, self.data.root):
+            self.log.info("removed %s, left by a stopped process", path)
         # Connect first, so the station sees `starting` while models load.
         bus = asyncio.create_task(self.bus.run(self._receive), name=f"{self.name}-bus")
         tasks = [asyncio.create_task(self._heartbeat(), name=f"{self.name}-heartbeat")]
@@ -250,6 +261,11 @@ class Worker:
         except Exception as exc:  # a clean stop must not hang on the broker (timeout included)
             self.log.debug("offline status not sent: %s", exc)
 
+    async def _on_connect(self) -> None:
+        """(Re)subscribed: say so, ask for missed work, announce unfinished work."""
+        await self.publish_status()
+        await recovery.on_connect(self)
+
     async def _heartbeat(self) -> None:
         while True:
             await self.bus.connected.wait()
@@ -287,6 +303,9 @@ class Worker:
         if topic == topic_of(Command, worker=self.name):
             if not retained:
                 await self._command(payload)
+            return
+        if topic.startswith(recovery.WANTED_PREFIX):
+            await recovery.on_wanted(self, payload)
             return
         model = self._by_topic.get(topic)
         if model is None:

@@ -57,6 +57,7 @@ from typing import Any
 
 import pymupdf
 
+from radio.artifacts import temp_tag
 from radio.config import PdfSettings
 from radio.ingest import pdf_text as pt
 from radio.ingest.pdf_images import CardInfo, render_pages, render_title_card
@@ -314,7 +315,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
 def parse_isolated(pdf: Path, out: Path, card: CardInfo, limits: PdfSettings, *,
                    images: bool = True) -> ParseResult:
     """`parse_to_dir` in a child process with a timeout; `out` is replaced only on success."""
-    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging = out.parent / f".{out.name}.{temp_tag()}.tmp-{uuid.uuid4().hex[:8]}"
     receiver, sender = _context().Pipe(duplex=False)
     child = _context().Process(target=_child, args=(sender, pdf, staging, card, limits, images),
                                name=f"pdf-parse-{out.parent.name}", daemon=True)

@@ -186,6 +186,20 @@ class Operations:
         return int(self._value("SELECT count(*) FROM inbox WHERE worker=? AND status='pending'",
                                (worker,), 0))
 
+    def inbox_missing(self, worker: str, msg_ids: Sequence[str]) -> set[str]:
+        """Which of these message ids this worker never received (for re-announcing)."""
+        if not msg_ids:
+            return set()
+        have = {r[0] for r in self._rows(
+            f"SELECT msg_id FROM inbox WHERE worker=? AND msg_id IN ({_marks(msg_ids)})",
+            [worker, *msg_ids])}
+        return set(msg_ids) - have
+
+    def inbox_workers(self, topic: str) -> list[str]:
+        """The workers that have ever received a message on `topic`."""
+        return [r[0] for r in self._rows("SELECT DISTINCT worker FROM inbox WHERE topic=?",
+                                         (topic,))]
+
     # --- pipeline stages and failures ------------------------------------------------------
 
     def set_stage(self, arxiv_id: str, version: int, stage: str, status: str,
@@ -210,6 +224,13 @@ class Operations:
         """(arxiv_id, version) of every version whose `stage` has `status`, oldest first."""
         return self._rows("SELECT arxiv_id, version FROM stages WHERE stage=? AND status=? "
                           "ORDER BY updated_at", (stage, status))
+
+    def stages_since(self, stage: str, statuses: Sequence[str], since: str) -> list[Row]:
+        """(arxiv_id, version) of the versions whose `stage` reached one of `statuses` at or
+        after `since`, oldest first."""
+        return self._rows(f"SELECT arxiv_id, version FROM stages WHERE stage=? AND status IN "
+                          f"({_marks(statuses)}) AND updated_at >= ? ORDER BY updated_at",
+                          [stage, *statuses, since])
 
     def all_stages(self, arxiv_ids: Sequence[str] | None = None) -> list[Row]:
         """Every stage row (of these papers), by paper and version."""
@@ -506,6 +527,12 @@ class Operations:
         """The request JSON of every show in one of these statuses."""
         return [r[0] for r in self._rows(
             f"SELECT request FROM shows WHERE status IN ({_marks(statuses)})", list(statuses))]
+
+    def shows_since(self, statuses: Sequence[str], since: str) -> list[str]:
+        """Ids of the shows in one of these statuses, changed at or after `since`."""
+        return [r[0] for r in self._rows(
+            f"SELECT show_id FROM shows WHERE status IN ({_marks(statuses)}) AND "
+            f"updated_at >= ? ORDER BY updated_at", [*statuses, since])]
 
     def shows_of_paper(self, arxiv_id: str, limit: int = 10) -> list[Row]:
         """(show_id, title, status) of the shows that covered a paper, newest first."""

@@ -14,10 +14,11 @@ the loop goes on. All of this is in `radio.ingest`; this file is the clock aroun
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
-from radio.ingest.ingestor import Ingestor, Outcome
-from radio.messages import Command, PaperFetched
+from radio.ingest.ingestor import STAGE, Ingestor, Outcome
+from radio.messages import Artifact, Command, Message, PaperFetched
 from radio.worker import Worker
 
 POLL = None  # a request for a poll, beside lists of ids
@@ -36,6 +37,11 @@ class FetcherWorker(Worker):
 
     async def teardown(self) -> None:
         await self.ingestor.aclose()
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Papers fetched and published, rebuilt from the store (radio/recovery.py)."""
+        rows = self.store.stages_since(STAGE, ("done",), since)
+        return [m for r in rows if (m := fetched_message(self, r["arxiv_id"], r["version"]))]
 
     async def background(self) -> None:
         await self._settle([Outcome(m.arxiv_id, message=m) for m in self.ingestor.unpublished()])
@@ -102,3 +108,24 @@ class FetcherWorker(Worker):
             elif outcome.error is not None:
                 self.failed += 1
                 await self.report_error(PaperFetched.TOPIC, outcome.key, outcome.error)
+
+
+def fetched_message(worker: Worker, arxiv_id: str, version: int) -> PaperFetched | None:
+    """The PaperFetched of a stored version (same id: the id hangs on the PDF artifact);
+    None when its PDF is gone."""
+    paper = worker.store.paper(arxiv_id)
+    row = next((v for v in worker.store.versions(arxiv_id) if v["version"] == version), None)
+    if paper is None or row is None or not row["pdf_path"]:
+        return None
+    try:
+        size = worker.data.resolve(row["pdf_path"]).stat().st_size
+    except (OSError, ValueError):
+        return None
+    return PaperFetched(
+        arxiv_id=arxiv_id, version=version, title=paper["title"],
+        authors=json.loads(paper["authors"]), abstract=paper["abstract"],
+        categories=json.loads(paper["categories"]), primary_category=paper["primary_category"],
+        published=paper["published"], updated=paper["updated"],
+        licence_url=paper["licence_url"], announce_type=paper["announce_type"],
+        source=paper["source"],
+        pdf=Artifact(path=row["pdf_path"], sha256=row["pdf_sha256"], bytes=size))

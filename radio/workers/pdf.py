@@ -23,7 +23,7 @@ from typing import NoReturn
 from radio.artifacts import InvalidId, write_atomic
 from radio.ingest.pdf_images import CardInfo
 from radio.ingest.pdf_parse import ParseResult, PdfError, parse_isolated
-from radio.messages import Artifact, PaperFetched, PaperParsed
+from radio.messages import Artifact, Message, PaperFetched, PaperParsed
 from radio.worker import PermanentError, Worker
 
 STAGE = "pdf"
@@ -66,6 +66,18 @@ class PdfWorker(Worker):
         write_atomic(out / "parsed.json", json.dumps(record))
         self._record_result(message, parsed, result)
         return parsed
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Papers parsed, from their parsed.json (radio/recovery.py)."""
+        found: list[Message] = []
+        for row in self.store.stages_since(STAGE, DONE, since):
+            try:
+                out = self.data.paper_dir(row["arxiv_id"]) / f"v{row['version']}"
+                record = json.loads((out / "parsed.json").read_bytes())
+                found.append(PaperParsed.model_validate(record["parsed"]))
+            except (InvalidId, OSError, ValueError, KeyError, TypeError):
+                continue  # gone or damaged: parsed again when it is fetched again
+        return found
 
     def _out_dir(self, message: PaperFetched) -> Path:
         try:

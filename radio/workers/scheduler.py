@@ -21,7 +21,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from radio.clock import StationClock
-from radio.messages import ScheduleChanged, ScheduleEntry, ShowRequested
+from radio.messages import Message, ScheduleChanged, ScheduleEntry, ShowRequested
 from radio.shows.programme import NoPapers, Ranker, select_papers
 from radio.shows.records import pending_seconds, record_request
 from radio.shows.schedule import (
@@ -146,6 +146,14 @@ class SchedulerWorker(Worker):
         await self.publish(request)
         self.fired.append(request.show_id)
         self.log.info("buffer low: requested %s", request.show_id)
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Shows requested and not yet written (radio/recovery.py)."""
+        found: list[Message] = []
+        for raw in self.store.show_requests(("requested",)):
+            with contextlib.suppress(ValueError):
+                found.append(ShowRequested.model_validate_json(raw))
+        return found
 
     def _claimed(self) -> set[str]:
         """Papers that shows requested but not yet written will take."""

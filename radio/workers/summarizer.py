@@ -20,7 +20,7 @@ from pathlib import Path
 from radio.artifacts import InvalidId, write_atomic
 from radio.backends.embedder import load_embedder
 from radio.backends.llm import BACKGROUND, LLM, LLMError, acquire_llm, release_llm
-from radio.messages import PaperParsed, PaperSummarized
+from radio.messages import Message, PaperParsed, PaperSummarized
 from radio.understanding.chunks import save_chunks
 from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
 from radio.worker import PermanentError, Worker
@@ -78,6 +78,19 @@ class SummarizerWorker(Worker):
         self.log.info("%sv%d summarized (%s, grounding %.2f)", message.arxiv_id,
                       message.version, record.mode, record.grounding.rate)
         return self._message(record, target)
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Papers summarized, from their summary.json (radio/recovery.py)."""
+        found: list[Message] = []
+        for row in self.store.stages_since(STAGE, ("done",), since):
+            try:
+                target = self.data.paper_dir(row["arxiv_id"]) / f"v{row['version']}" / \
+                    "summary.json"
+                record = SummaryRecord.model_validate_json(target.read_bytes())
+                found.append(self._message(record, target))
+            except (InvalidId, OSError, ValueError):
+                continue
+        return found
 
     def _target(self, message: PaperParsed) -> Path:
         try:

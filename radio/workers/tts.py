@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from radio.artifacts import InvalidId
 from radio.backends.tts import NothingToSay, Voice, load_voice, say, validate_voices
 from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
-from radio.shows.script import Line, Script
+from radio.shows.script import Line, Script, load_script
 from radio.voices.audio import finish_line, write_audio
 from radio.worker import Context, PermanentError, Worker
 
@@ -88,6 +89,20 @@ class TtsWorker(Worker):
                                             problem)
             await self.publish(self._segment(message.show_id, seq, len(lines), line, done))
         self.store.mark_show_voiced(message.show_id)
+
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Lines voiced, from the store and the scripts (radio/recovery.py)."""
+        found: list[Message] = []
+        for show_id in self.store.shows_since(("written", "voiced", "recorded"), since):
+            try:
+                lines = load_script(self.data, show_id).lines
+            except (InvalidId, OSError, ValueError):
+                continue
+            for seq, line in enumerate(lines):
+                done = self._existing(show_id, seq, line)
+                if done is not None:
+                    found.append(self._segment(show_id, seq, len(lines), line, done))
+        return found
 
     # --- the script --------------------------------------------------------------------
 

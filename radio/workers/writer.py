@@ -20,7 +20,7 @@ from typing import Any
 
 from radio.artifacts import InvalidId, safe_show_id
 from radio.backends.llm import LLM, ON_AIR, LLMError, acquire_llm, release_llm
-from radio.messages import ShowRequested, ShowWritten
+from radio.messages import Message, ShowRequested, ShowWritten
 from radio.shows.programme import NoPapers, Ranker
 from radio.shows.records import record_failed, record_request, record_written, show_status
 from radio.shows.script import Script, load_script, save_script, script_path
@@ -130,12 +130,25 @@ class WriterWorker(Worker):
                                 should_yield=lambda: self.waiting_before(FILLER))
         return writer.write(request)
 
+    def pending(self, topic: str, since: str) -> list[Message]:
+        """Shows written, from their scripts (radio/recovery.py)."""
+        found: list[Message] = []
+        for show_id in self.store.shows_since(("written", "voiced", "recorded"), since):
+            try:
+                found.append(self._written(load_script(self.data, show_id)))
+            except (InvalidId, OSError, ValueError):
+                continue
+        return found
+
     async def _announce(self, script: Script) -> None:
-        await self.publish(ShowWritten(
+        await self.publish(self._written(script))
+
+    def _written(self, script: Script) -> ShowWritten:
+        return ShowWritten(
             show_id=script.show_id, kind=script.kind, title=script.title,
             script=self.data.artifact(script_path(self.data, script.show_id)),
             lines=len(script.lines), estimated_s=round(script.estimated_s, 1),
-            paper_ids=script.paper_ids))
+            paper_ids=script.paper_ids)
 
     def status_detail(self) -> dict:
         return {"llm": self.llm.name if self.llm else "none (fallback only)",
