@@ -135,7 +135,8 @@ def main() -> None:
     parser.add_argument("--length", default="5m", help="Length of the show asked for.")
     parser.add_argument("--timeout", type=float, default=3600, help="Give up after (s).")
     parser.add_argument("--threads", type=int, default=None, help="llm.n_threads.")
-    parser.add_argument("--gpu", action="store_true", help="llm.n_gpu_layers = -1.")
+    parser.add_argument("--gpu", action="store_true", help="device = cuda for the LLM, TTS "
+                        "and embedder (docs/gpu.md); without it device = cpu.")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the data root here.")
     args = parser.parse_args()
 
@@ -151,8 +152,8 @@ def main() -> None:
                PYTHONPATH=str(ROOT))
     if args.threads:
         env["RADIO_LLM__N_THREADS"] = str(args.threads)
-    if args.gpu:
-        env["RADIO_LLM__N_GPU_LAYERS"] = "-1"
+    device = "cuda" if args.gpu else "cpu"  # the figures say where they were made
+    env.update({f"RADIO_{part}__DEVICE": device for part in ("LLM", "TTS", "EMBEDDER")})
     pdfs = [str(CORPUS_PDF / name) for name in PAPERS[:args.papers]]
     length_s = parse_length(args.length)
 
