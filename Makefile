@@ -1,5 +1,5 @@
-# The two commands of the README's quick start.
-.PHONY: run test setup lint
+# The two commands of the README's quick start, and the developer's fast check.
+.PHONY: run test setup check
 
 setup:
 	bash scripts/setup.sh
@@ -7,6 +7,13 @@ setup:
 run: setup
 	.venv/bin/radio up
 
+# The whole suite, slow tests (real models, long-running servers) included: what CI runs.
 test: setup
 	.venv/bin/ruff check radio tests scripts
 	.venv/bin/python -m pytest -q -ra
+
+# Before a commit: lint, types and the fast tests, on the venv that setup made.
+check:
+	.venv/bin/ruff check radio tests scripts
+	.venv/bin/mypy
+	.venv/bin/python -m pytest -q -m "not slow" -x

@@ -9,6 +9,7 @@ import json
 from collections import defaultdict
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -53,8 +54,9 @@ def list_papers(
     limit: int = typer.Option(50, "--limit", "-n", help="Show at most this many papers."),
     failed: bool = typer.Option(False, "--failed", help="Only papers with a failed stage."),
     stage: str | None = typer.Option(None, help="Only papers that reached this stage."),
+    as_json: bool = typer.Option(False, "--json", help="Every field, untruncated, as JSON."),
 ) -> None:
-    """Papers in the store, newest first, with the status of each pipeline stage."""
+    """Papers in the store, newest first, and the stage each has reached."""
     store = _store()
     papers = {r["arxiv_id"]: r for r in store.papers()}
     stages = _latest_stages(store)
@@ -64,26 +66,55 @@ def list_papers(
         ids = [i for i in ids if any(r["status"] == "failed" for r in stages[i].values())]
     if stage:
         ids = [i for i in ids if stage in stages.get(i, {})]
-    columns = _ordered({s for i in ids for s in stages.get(i, {})})
-    table = Table(title=f"Papers ({len(ids)})", show_lines=False)
-    table.add_column("arXiv id", style="bold", no_wrap=True)
-    table.add_column("v", justify="right")
-    table.add_column("title", max_width=60, overflow="ellipsis", no_wrap=True)
-    table.add_column("cat")
-    for name in columns:
-        table.add_column(name)
-    for arxiv_id in ids[:limit]:
-        paper = papers.get(arxiv_id)
-        row_stages = stages.get(arxiv_id, {})
-        version = paper["latest_version"] if paper else max(
-            (r["version"] for r in row_stages.values()), default="")
-        table.add_row(arxiv_id, str(version), paper["title"] if paper else "(not recorded)",
-                      (paper["primary_category"] or "") if paper else "",
-                      *(_status(row_stages[s]["status"] if s in row_stages else None)
-                        for s in columns))
-    console.print(table)
+    rows = [_listed(i, papers.get(i), stages.get(i, {})) for i in ids[:limit]]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    console.print(_papers_table(rows, len(ids), console.width))
     if len(ids) > limit:
         console.print(f"[dim]{len(ids) - limit} more; use --limit[/]")
+
+
+def _listed(arxiv_id: str, paper: Row | None, stages: dict[str, Row]) -> dict:
+    version = paper["latest_version"] if paper else max(
+        (r["version"] for r in stages.values()), default=None)
+    return {"arxiv_id": arxiv_id, "version": version,
+            "title": paper["title"] if paper else None,
+            "category": paper["primary_category"] if paper else None,
+            "stages": {name: row["status"] for name, row in stages.items()}}
+
+
+def _papers_table(rows: list[dict], total: int, width: int) -> Table:
+    """Ids are never cut (they are what a user copies): the title gives way first, then the
+    category and version columns are left out."""
+    columns = {"arXiv id": [r["arxiv_id"] for r in rows],
+               "state": [_state(r["stages"]) for r in rows],
+               "v": [str(r["version"] or "") for r in rows],
+               "cat": [r["category"] or "" for r in rows]}
+    widths = {name: max(len(name), *(len(Text(v) if isinstance(v, str) else v) for v in values))
+              for name, values in columns.items()}
+    def chrome() -> int:  # padding and separators of every column, the title's included
+        return 3 * (len(widths) + 1) + 1
+
+    while len(widths) > 2 and sum(widths.values()) + chrome() + 12 > width:
+        widths.popitem()  # cat, then v
+    table = Table(title=f"Papers ({total})", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, w in widths.items():
+        table.add_column(name, no_wrap=True, width=w, style="bold" if name == "arXiv id" else None)
+    table.add_column("title", overflow="ellipsis", no_wrap=True,
+                     width=max(8, width - sum(widths.values()) - chrome()))
+    for n, row in enumerate(rows):
+        table.add_row(*(columns[name][n] for name in widths), row["title"] or "(not recorded)")
+    return table
+
+
+def _state(stages: dict[str, str]) -> Text:
+    """The first failed stage, else the furthest one: where the paper stands, in one cell."""
+    if not stages:
+        return _status(None)
+    order = _ordered(set(stages))
+    name = next((s for s in order if stages[s] == "failed"), order[-1])
+    return Text.assemble(f"{name} ", _status(stages[name]))
 
 
 def _sort_key(paper: Row | None, stages: dict[str, Row]) -> str:

@@ -40,13 +40,13 @@ from radio.messages import (
     ShowWritten,
 )
 from radio.shows.script import Script
-from tests.conftest import make_settings
 from tests.support.arxiv_standin import ArxivStandIn
 from tests.support.harness import BusProbe
 from tests.support.icecast import SOURCE_PASSWORD, Icecast
 from tests.support.mosquitto import Mosquitto
 from tests.support.ports import free_port
 from tests.support.procs import ROOT, radio_env, spawn, statuses, stop, wait_for
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.slow
 

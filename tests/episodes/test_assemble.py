@@ -19,7 +19,7 @@ from PIL import Image
 
 from radio.episodes.assemble import LEAD_S, AssemblyError, Segment, assemble, lay_out
 from radio.episodes.stings import sting
-from tests.episodes.conftest import SHOW_TITLE, Recorded
+from tests.support.episodes import SHOW_TITLE, Recorded
 
 
 def ffprobe(path: Path, *args: str) -> dict:

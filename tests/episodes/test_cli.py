@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from radio.cli import app
 from radio.config import get_settings
-from tests.episodes.conftest import SHOW_ID, SHOW_TITLE, Recorded, insert_episode
+from tests.support.episodes import SHOW_ID, SHOW_TITLE, Recorded, insert_episode
 
 
 def test_episodes_list_shows_the_recorded_episode(recorded: Recorded,

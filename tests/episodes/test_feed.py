@@ -18,7 +18,7 @@ from radio import feed
 from radio.config import Settings
 from radio.episodes.episode import EpisodePaths
 from radio.worker import Context
-from tests.episodes.conftest import SHOW_ID, SHOW_TITLE, Recorded, insert_episode
+from tests.support.episodes import SHOW_ID, SHOW_TITLE, Recorded, insert_episode
 
 NS = {"itunes": feed.ITUNES_NS, "podcast": feed.PODCAST_NS, "psc": feed.PSC_NS}
 PUBLIC = "https://radio.example.org"

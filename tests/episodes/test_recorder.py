@@ -12,10 +12,10 @@ from radio.config import Settings
 from radio.feed import FEED_FILE
 from radio.messages import EpisodeRecorded, ErrorReport, SegmentVoiced
 from radio.worker import Context
-from tests.conftest import CORPUS
 from tests.episodes.voicing import corpus_papers, script_for, store_show, voice_show
 from tests.support.harness import BusProbe, running_worker
 from tests.support.ports import free_port
+from tests.support.settings import CORPUS
 
 SHOW_ID = "daily-2026-04-29"
 

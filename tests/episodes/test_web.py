@@ -15,7 +15,7 @@ from radio import web
 from radio.config import Settings
 from radio.messages import OnAirNow
 from radio.worker import Context
-from tests.episodes.conftest import SHOW_ID, Recorded, insert_episode
+from tests.support.episodes import SHOW_ID, Recorded, insert_episode
 from tests.support.harness import BusProbe
 from tests.support.ports import free_port
 

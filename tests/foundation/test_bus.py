@@ -17,11 +17,11 @@ from radio.bus import Bus
 from radio.config import Settings
 from radio.messages import ErrorReport, ShowRequested, ShowWritten
 from radio.worker import Context
-from tests.conftest import make_settings
 from tests.support.harness import BusProbe, running_worker
 from tests.support.mosquitto import Mosquitto
 from tests.support.procs import radio, spawn, statuses, stop, wait_for
 from tests.support.relay import RelayWorker
+from tests.support.settings import make_settings
 
 RELAY = "tests.support.relay:RelayWorker"
 SINK = "tests.support.relay:SinkWorker"

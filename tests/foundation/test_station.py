@@ -9,10 +9,10 @@ from pathlib import Path
 
 from radio import workers
 from radio.config import Settings
-from tests.conftest import make_settings
 from tests.support.arxiv_standin import ArxivStandIn
 from tests.support.ports import free_port
 from tests.support.procs import radio, spawn, statuses, stop, wait_for
+from tests.support.settings import make_settings
 
 
 def test_radio_up_status_and_clean_stop(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from radio.artifacts import DataRoot
 from radio.messages import PaperFetched
-from tests.conftest import CORPUS
+from tests.support.settings import CORPUS
 
 PDF = CORPUS / "pdf"
 BAD = CORPUS / "bad"

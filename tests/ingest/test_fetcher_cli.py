@@ -12,12 +12,11 @@ import pytest
 from radio.config import Settings
 from radio.messages import PaperFetched
 from radio.store import Store
-from tests.conftest import make_settings
-from tests.ingest.conftest import FAST
 from tests.support.arxiv_standin import ArxivStandIn
 from tests.support.harness import BusProbe
 from tests.support.ports import free_port
 from tests.support.procs import ROOT, radio_env
+from tests.support.settings import FAST_FETCH, make_settings
 
 RAG = "Retrieval-Augmented Generation for Large Language Models: A Survey"
 XY = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Document " \
@@ -25,7 +24,7 @@ XY = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Doc
 
 
 async def _ingest(settings: Settings, standin: ArxivStandIn, *args: str) -> tuple[int, str]:
-    env = radio_env(settings, **standin.env(**FAST), COLUMNS="200")
+    env = radio_env(settings, **standin.env(**FAST_FETCH), COLUMNS="200")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "radio", "ingest", *args, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 
 from radio.ingest.firstpage import read_first_page
-from tests.conftest import CORPUS
+from tests.support.settings import CORPUS
 
 
 def _rows() -> list[dict[str, str]]:

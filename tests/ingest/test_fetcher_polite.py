@@ -10,8 +10,8 @@ from radio.config import Settings
 from radio.ingest.download import download_pdf
 from radio.ingest.polite import PoliteClient
 from radio.ingest.sources import ArxivSources
-from tests.conftest import make_settings
 from tests.support.arxiv_standin import ArxivStandIn
+from tests.support.settings import make_settings
 
 
 def _gaps(times: list[float]) -> list[float]:

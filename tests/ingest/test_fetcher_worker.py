@@ -14,9 +14,9 @@ from radio.ingest.ingestor import Ingestor
 from radio.messages import Command, ErrorReport, PaperFetched, topic_of
 from radio.store import Store
 from radio.workers.fetcher import FetcherWorker
-from tests.ingest.conftest import FAST
 from tests.support.arxiv_standin import NONEXCLUSIVE, ArxivStandIn
 from tests.support.harness import BusProbe, running_worker
+from tests.support.settings import FAST_FETCH
 
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
 RAG = "Retrieval-Augmented Generation for Large Language Models: A Survey"
@@ -30,7 +30,7 @@ def _manifest(corpus: Path) -> dict[str, dict[str, str]]:
 
 def _on(settings: Settings, standin: ArxivStandIn, **fetcher: object) -> Settings:
     """Settings on the stand-in, following cs.CL only, polling every `poll_interval_s`."""
-    cfg = standin.configure(settings, **{**FAST, "poll_interval_s": 3600.0, **fetcher})
+    cfg = standin.configure(settings, **{**FAST_FETCH, "poll_interval_s": 3600.0, **fetcher})
     return cfg.model_copy(update={"categories": ["cs.CL"]})
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from radio.cli import app
+from radio.cli.common import console
 from radio.config import get_settings
 from radio.worker import Context, PermanentError
 from radio.workers.pdf import PdfWorker
-from tests.conftest import make_settings
 from tests.ingest.pdf_corpus import BAD, PDF, fetched
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -36,8 +38,8 @@ def test_papers_list(filled: Path) -> None:
     result = CliRunner().invoke(app, ["papers", "list"])
     assert result.exit_code == 0, result.output
     assert "Papers (2)" in result.output
-    lines = {line.split()[1]: line for line in result.output.splitlines()
-             if line.startswith("│ 2")}
+    lines = {line.split()[0]: line for line in result.output.splitlines()
+             if line.strip().startswith("2")}
     assert "done" in lines["2304.02623"] and "failed" in lines["2206.01062"]
     failed = CliRunner().invoke(app, ["papers", "list", "--failed"])
     assert "2206.01062" in failed.output and "2304.02623" not in failed.output
@@ -57,3 +59,22 @@ def test_papers_show_unknown_or_invalid(filled: Path) -> None:
     assert missing.exit_code == 2 and "not in the store" in missing.output
     invalid = CliRunner().invoke(app, ["papers", "show", "../../etc/passwd"])
     assert invalid.exit_code == 2 and "not an arXiv id" in invalid.output
+
+
+def test_papers_list_keeps_ids_whole_in_a_narrow_terminal(filled: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The id is what a user copies: a 40-column pipe shortens titles, never ids."""
+    monkeypatch.setattr(console, "width", 40)
+    result = CliRunner().invoke(app, ["papers", "list"])
+    assert result.exit_code == 0, result.output
+    assert "2304.02623" in result.output and "2206.01062" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 40
+
+
+def test_papers_list_json_has_every_field_untruncated(filled: Path) -> None:
+    result = CliRunner().invoke(app, ["papers", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["arxiv_id"]: row for row in json.loads(result.output)}
+    assert rows["2206.01062"]["stages"]["pdf"] == "failed"
+    assert rows["2304.02623"]["stages"]["pdf"] == "done"
+    assert rows["2304.02623"]["version"] == 1

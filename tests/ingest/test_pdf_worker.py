@@ -10,9 +10,9 @@ from radio.config import Settings
 from radio.messages import Artifact, ErrorReport, PaperFetched, PaperParsed
 from radio.worker import Context
 from radio.workers.pdf import PdfWorker
-from tests.conftest import make_settings
 from tests.ingest.pdf_corpus import BAD, PDF, RAG, fetched
 from tests.support.harness import BusProbe, running_worker
+from tests.support.settings import make_settings
 
 TOPICS = [PaperParsed.TOPIC, ErrorReport.TOPIC]
 

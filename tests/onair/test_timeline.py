@@ -36,7 +36,7 @@ class Show:
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory: pytest.TempPathFactory) -> Show:
-    from tests.conftest import CORPUS
+    from tests.support.settings import CORPUS
 
     data = DataRoot(tmp_path_factory.mktemp("voiced"))
     return Show(data.root, voice_show(data, "daily-test", sentences(CORPUS, 5)))

@@ -18,9 +18,9 @@ from radio.shows import schedule as sched
 from radio.store import Store
 from radio.worker import Context
 from radio.workers.scheduler import SchedulerWorker
-from tests.conftest import make_settings
 from tests.support.harness import BusProbe
 from tests.support.procs import ROOT
+from tests.support.settings import make_settings
 
 runner = CliRunner()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,35 +12,10 @@ from radio.backends.embedder import Embedder, load_embedder
 from radio.config import EmbedderSettings, PdfSettings
 from radio.ingest.pdf_images import CardInfo
 from radio.ingest.pdf_parse import parse_to_dir
-from radio.store import Operations, Store
-from tests.conftest import CORPUS
+from radio.store import Store
 from tests.ingest.pdf_corpus import manifest
-
-RAG_SURVEY = "2312.10997"
-VISION = {"1804.07821", "1912.10667", "2203.06947", "2103.15348"}  # cs.CV in the manifest
-
-
-@dataclass(frozen=True)
-class CorpusPaper:
-    arxiv_id: str
-    version: int
-    title: str
-    abstract: str
-    text: str
-    sections: dict
-    published: str  # the first day of the id's month: the corpus has no dates for most
-
-    def store_in(self, store: Operations) -> None:
-        store.upsert_paper(self.arxiv_id, self.version, title=self.title, authors=[],
-                           abstract=self.abstract, categories=[], published=self.published,
-                           source="local")
-
-
-def _abstract(sections: dict, text: str) -> str:
-    for section in sections["sections"]:
-        if section["kind"] == "abstract":
-            return " ".join(p["text"] for p in section["paragraphs"])
-    return " ".join(text.split()[:150])
+from tests.support.settings import CORPUS
+from tests.support.understanding import CorpusPaper, abstract_of
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +35,7 @@ def corpus_papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CorpusP
         text = (out / "text.txt").read_text(encoding="utf-8")
         sections = json.loads((out / "sections.json").read_text(encoding="utf-8"))
         yymm = arxiv_id[:4]
-        papers[arxiv_id] = CorpusPaper(arxiv_id, version, title, _abstract(sections, text),
+        papers[arxiv_id] = CorpusPaper(arxiv_id, version, title, abstract_of(sections, text),
                                        text, sections, f"20{yymm[:2]}-{yymm[2:]}-01T00:00:00")
     return papers
 
@@ -69,12 +43,6 @@ def corpus_papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CorpusP
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder(EmbedderSettings())
-
-
-def insert_papers(store: Store, papers: list[CorpusPaper]) -> None:
-    with store.transaction() as t:
-        for paper in papers:
-            paper.store_in(t)
 
 
 @pytest.fixture

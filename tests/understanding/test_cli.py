@@ -11,9 +11,9 @@ from radio.backends.embedder import Embedder
 from radio.config import Settings
 from radio.store import Store
 from radio.understanding.index import Library
-from tests.conftest import make_settings
 from tests.support.procs import radio
-from tests.understanding.conftest import RAG_SURVEY, VISION, CorpusPaper, insert_papers
+from tests.support.settings import make_settings
+from tests.support.understanding import RAG_SURVEY, VISION, CorpusPaper, insert_papers
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from radio.messages import PaperEmbedded, PaperParsed, PaperSummarized
 from radio.store import Store
 from radio.workers.embeddings import EmbeddingsWorker
 from tests.support.harness import BusProbe, running_worker
-from tests.understanding.conftest import VISION, CorpusPaper, insert_papers
+from tests.support.understanding import VISION, CorpusPaper, insert_papers
 from tests.understanding.test_workers import TOPICS, parsed_message
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from radio.understanding.grounding import Source, check_grounding, claims_of
-from tests.understanding.conftest import CorpusPaper
+from tests.support.understanding import CorpusPaper
 
 PAPER = "2304.02623"
 

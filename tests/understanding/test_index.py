@@ -11,7 +11,7 @@ import pytest
 from radio.backends.embedder import Embedder
 from radio.store import Store
 from radio.understanding.index import INDEX_FILE, Library, PaperIndex, label_words
-from tests.understanding.conftest import RAG_SURVEY, VISION, CorpusPaper, insert_papers
+from tests.support.understanding import RAG_SURVEY, VISION, CorpusPaper, insert_papers
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from radio.cli import search as search_cli
 from radio.config import Settings
 from radio.store import Store
 from tests.support.harness import running_worker
-from tests.understanding.conftest import RAG_SURVEY, VISION, CorpusPaper, insert_papers
+from tests.support.understanding import RAG_SURVEY, VISION, CorpusPaper, insert_papers
 
 runner = CliRunner()
 
@@ -65,7 +65,7 @@ async def test_search_and_related_are_answered_by_the_running_station(
 
 def test_without_a_station_the_command_goes_local_quickly(
         tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     cfg = make_settings(tmp_path / "data")  # nothing listens on its broker port
     monkeypatch.setenv("RADIO_DATA_DIR", str(cfg.data_dir))

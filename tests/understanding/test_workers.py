@@ -16,7 +16,7 @@ from radio.store import Store
 from radio.understanding.index import Library
 from radio.understanding.summarize import SummaryRecord
 from tests.support.harness import BusProbe, running_worker
-from tests.understanding.conftest import VISION, CorpusPaper, insert_papers
+from tests.support.understanding import VISION, CorpusPaper, insert_papers
 
 TOPICS = ["papers/#", "errors"]
 

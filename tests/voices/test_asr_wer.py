@@ -18,7 +18,7 @@ from radio.episodes.assemble import Cue, Segment
 from radio.episodes.transcript import render_vtt
 from radio.shows.script import save_script
 from radio.voices.audio import finish_line, write_audio
-from tests.voices.conftest import Paper, make_script
+from tests.support.voices import Paper, make_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "asr_wer.py"
 VOICES = {"Alex": "flite:slt", "Mira": "hibari:heart"}  # the two fastest voices

@@ -11,7 +11,7 @@ import pytest
 from radio.backends.tts import UnknownVoice, load_voice, say, validate_voices
 from radio.config import Settings, TTSSettings
 from radio.voices.normalize import normalize
-from tests.voices.conftest import Paper
+from tests.support.voices import Paper
 
 
 def _settings(tmp_path: Path, **tts: object) -> Settings:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from radio.cli import app
 from radio.config import get_settings
-from tests.voices.conftest import Paper
+from tests.support.voices import Paper
 
 runner = CliRunner()
 

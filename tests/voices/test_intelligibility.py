@@ -15,7 +15,7 @@ from radio.artifacts import DataRoot
 from radio.config import Settings
 from radio.voices.asr import transcribe, wer
 from tests.support.harness import running_worker
-from tests.voices.conftest import Paper, make_script, voice_show
+from tests.support.voices import Paper, make_script, voice_show
 
 MAX_WER = 0.15
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from radio.voices.normalize import normalize
-from tests.voices.conftest import Paper
+from tests.support.voices import Paper
 
 
 @pytest.mark.parametrize(("text", "spoken"), [

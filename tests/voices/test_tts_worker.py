@@ -15,7 +15,7 @@ from radio.config import Settings
 from radio.messages import ErrorReport, SegmentVoiced
 from radio.store import Store
 from tests.support.harness import BusProbe, running_worker
-from tests.voices.conftest import Paper, make_script, voice_show, written
+from tests.support.voices import Paper, make_script, voice_show, written
 
 
 def _lines(paper: Paper) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.support.settings import CORPUS
 from tests.web.station import Station, start_station, stop_station
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
