@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile
 
+from radio.audio import UnreadableAudio, read_mono
 from radio.episodes.stings import sting
 
 if TYPE_CHECKING:  # scipy (via pyloudnorm) costs seconds of import: load it when used
@@ -76,19 +77,12 @@ class Assembled:
     loudness: Loudness
 
 
-def load_voice(path: Path, rate: int) -> np.ndarray:
-    """A WAV (any rate, any channels) as mono float32 at `rate`."""
+def read_voiced(path: Path, rate: int) -> np.ndarray:
+    """A voiced segment as mono float32 at `rate`, or an AssemblyError that names it."""
     try:
-        data, source_rate = soundfile.read(path, dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError) as exc:
-        raise AssemblyError(f"unreadable audio {path.name}: {exc}") from exc
-    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
-    if source_rate != rate:
-        from scipy.signal import resample_poly
-
-        common = math.gcd(source_rate, rate)
-        mono = resample_poly(mono, rate // common, source_rate // common).astype(np.float32)
-    return mono
+        return read_mono(path, rate)
+    except UnreadableAudio as exc:
+        raise AssemblyError(str(exc)) from exc
 
 
 def layout_rate(segments: list[Segment]) -> int:
@@ -106,7 +100,7 @@ def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
             rate: int | None = None) -> tuple[np.ndarray, list[Cue], int]:
     """Concatenate stings and lines; return the audio, where each line sits, and the rate."""
     rate = rate or layout_rate(segments)
-    voices = [load_voice(s.audio, rate) for s in segments]
+    voices = [read_voiced(s.audio, rate) for s in segments]
     intro, outro = _stings_for(voices, rate)
     gap = np.zeros(int(gap_s * rate), np.float32)
     lead = np.zeros(int(LEAD_S * rate), np.float32)

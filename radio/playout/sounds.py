@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from math import gcd
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import soundfile as sf
+
+from radio.audio import resample
 
 if TYPE_CHECKING:
     from radio.config import Settings
@@ -62,18 +61,6 @@ def faded(pcm: np.ndarray, rate: int, fade_in_s: float = 0.0, fade_out_s: float 
     if n_out:
         out[out.size - n_out:] *= ramp(n_out, False)
     return out
-
-
-def decode(path: Path, rate: int) -> np.ndarray:
-    """A voiced segment (wav/flac) as mono float32 at `rate`."""
-    audio, source_rate = sf.read(path, dtype="float32", always_2d=True)
-    mono = audio.mean(axis=1)
-    if source_rate != rate and mono.size:
-        from scipy.signal import resample_poly  # rare (tts writes at this rate) and heavy
-
-        common = gcd(source_rate, rate)
-        mono = resample_poly(mono, rate // common, source_rate // common)
-    return mono.astype(np.float32)
 
 
 def _pad(freq: float, t: np.ndarray) -> np.ndarray:
@@ -127,7 +114,6 @@ def synthesize(text: str, rate: int, settings: Settings | None = None,
     """Speech for the ident with the first of `voices` that speaks; None when none can."""
     from radio.backends.tts import NothingToSay, UnknownVoice, load_voice, say
     from radio.config import Settings
-    from radio.voices.audio import resample
 
     # The defaults, not the environment: the ident is the station's signature, at speed 1.
     settings = settings or Settings.model_construct()

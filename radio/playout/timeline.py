@@ -26,6 +26,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from radio.audio import read_mono
 from radio.config import PlayoutSettings
 from radio.messages import SegmentVoiced
 from radio.playout import sounds
@@ -215,7 +216,7 @@ class Timeline:
         for cue in todo:
             assert cue.path is not None
             try:
-                pcm = sounds.decode(cue.path, self.rate)
+                pcm = read_mono(cue.path, self.rate)
             except Exception as exc:  # a broken file must not hold the air: drop the line
                 log.error("cannot decode %s: %s; dropping it", cue.path, exc)
                 pcm = np.zeros(0, np.float32)

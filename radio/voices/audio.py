@@ -7,13 +7,13 @@ follow it, and the voices sound equally loud.
 
 from __future__ import annotations
 
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from radio.artifacts import atomic_path
+from radio.audio import resample
 
 SILENCE = 0.01  # amplitude under which a sample counts as silence
 TARGET_RMS = 0.1  # about -20 dBFS on speech
@@ -27,14 +27,6 @@ def trim_silence(audio: np.ndarray, rate: int, pad_s: float = 0.04) -> np.ndarra
         return audio[:0]
     pad = int(pad_s * rate)
     return audio[max(0, loud[0] - pad): loud[-1] + pad + 1]
-
-
-def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
-    if rate == target or audio.size == 0:
-        return audio
-    from scipy.signal import resample_poly  # scipy is slow to import: only when needed
-    common = gcd(rate, target)
-    return resample_poly(audio, target // common, rate // common).astype(np.float32)
 
 
 def level(audio: np.ndarray) -> np.ndarray:
