@@ -3,12 +3,16 @@ llama_cpp.server, both with the tiny SmolLM2 model (structure only: its words ar
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from radio.backends.llm import (
@@ -61,6 +65,75 @@ def test_openai_backend_against_llama_cpp_server(server: str) -> None:
     assert set(data) == {"animal", "legs"} and isinstance(data["legs"], int)
     text = llm.chat(MESSAGES, sampling=SAMPLING.model_copy(update={"max_tokens": 8}))
     assert isinstance(text, str) and text
+
+
+class FlakyFront:
+    """In front of the real llama_cpp.server: the first `failures` requests get HTTP 503,
+    the rest are passed on; every request body is kept."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        self.upstream, self.failures, self.bodies = upstream, failures, []
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                front.bodies.append(json.loads(body))
+                if len(front.bodies) <= front.failures:
+                    status, reply = 503, b'{"error": {"message": "busy"}}'
+                else:
+                    answer = httpx.post(front.upstream + self.path, content=body, timeout=120,
+                                        headers={"Content-Type": "application/json"})
+                    status, reply = answer.status_code, answer.content
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/v1"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def front_of(server: str, failures: int) -> FlakyFront:
+    return FlakyFront(server.removesuffix("/v1"), failures)
+
+
+def test_openai_backend_retries_with_the_client_and_asks_for_the_prompt_cache(
+        server: str) -> None:
+    front = front_of(server, failures=1)
+    try:
+        llm = load_llm(LLMSettings(backend="openai", base_url=front.url, model="smollm2",
+                                   timeout_s=120, retries=1))
+        text = llm.chat(MESSAGES, sampling=SAMPLING.model_copy(update={"max_tokens": 8}))
+        llm.close()
+    finally:
+        front.close()
+    assert isinstance(text, str) and text
+    assert len(front.bodies) == 2  # a 503, then the client's retry got the answer
+    asked = front.bodies[1]
+    assert asked["cache_prompt"] is True and asked["min_p"] == SAMPLING.min_p
+    assert asked["seed"] == SAMPLING.seed and asked["max_tokens"] == 8
+
+
+def test_a_server_that_keeps_failing_is_an_llm_error(server: str) -> None:
+    front = front_of(server, failures=10)
+    try:
+        llm = load_llm(LLMSettings(backend="openai", base_url=front.url, retries=2,
+                                   timeout_s=30, cache_prompt=False))
+        with pytest.raises(LLMError, match=r"failed after 3 tries: HTTP 503"):
+            llm.chat(MESSAGES, sampling=SAMPLING)
+    finally:
+        front.close()
+    assert len(front.bodies) == 3 and "cache_prompt" not in front.bodies[0]
 
 
 def test_clear_error_when_the_server_is_down() -> None:
