@@ -12,6 +12,7 @@ from radio.config import BusSettings, PlayoutSettings, Settings, get_settings
 from radio.worker import Context
 from tests.support.mosquitto import Mosquitto
 from tests.support.ports import free_port
+from tests.support.postgres import database_url, postgres_server  # noqa: F401 (fixtures)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -36,9 +37,12 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-async def settings(tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings on a fresh data dir, with an embedded broker running on a free port."""
+async def settings(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Settings]:
+    """Settings on a fresh data dir, with an embedded broker running on a free port. A test
+    that also asks for `database_url` runs on SQLite and on PostgreSQL."""
     cfg = make_settings(tmp_path / "data")
+    if "database_url" in request.fixturenames:
+        cfg = cfg.model_copy(update={"database_url": request.getfixturevalue("database_url")})
     broker = EmbeddedBroker(cfg.bus.embedded_port)
     await broker.start()
     try:

@@ -5,9 +5,13 @@ timeline (radio.playout.timeline), which plays in real time in its own thread an
 back to the ident, the music bed and replays when nothing is ready. Produces the
 retained `onair/now` (OnAirNow) on every change of what is on air, marks lines aired in
 the store and keeps its place there (`kv: playout.position`), so a restarted playout
-goes on where it stopped. Outputs (radio.playout.outputs): Icecast mp3 with now-playing
-titles, the same mp3 served directly over HTTP (playout.listen_bind, for a station
-without Icecast), RTMP video, and `onair/` files for OBS; each restarts on its own.
+goes on where it stopped. A line goes on this instance's timeline only once it has claimed
+it in the store (`claim_segment`, by `playout/<instance>`): two playout instances on one
+database never air the same line, whatever reaches them (a redelivery, a restart that
+restores lines another instance received, shared subscriptions off). Outputs
+(radio.playout.outputs): Icecast mp3 with now-playing titles, the same mp3 served directly
+over HTTP (playout.listen_bind, for a station without Icecast), RTMP video, and `onair/`
+files for OBS; each restarts on its own.
 
 Commands (`commands/playout`): `skip` (the current sound), `restart` (`args.output`:
 icecast or rtmp; all if none).
@@ -91,7 +95,20 @@ class PlayoutWorker(Worker):
             raise PermanentError(f"{message.show_id}#{message.seq}: {exc}") from exc
         self.store.note_segment(message.show_id, message.seq, message.speaker, message.text,
                                 message.paper_id, message.audio.path, message.duration_s)
+        if not await asyncio.to_thread(self._claim, message):
+            return
         self.timeline.enqueue(message, path)
+
+    @property
+    def claimer(self) -> str:
+        return f"{self.name}/{self.instance}"
+
+    def _claim(self, segment: SegmentVoiced) -> bool:
+        """Whether this instance may air a line: it claimed it (now or before a restart)."""
+        if self.store.claim_segment(segment.show_id, segment.seq, self.claimer):
+            return True
+        self.log.info("%s#%d is another playout's: not queued", segment.show_id, segment.seq)
+        return False
 
     def _restore(self) -> None:
         """Queue again what was received but not aired; remember what aired, for replays."""
@@ -111,7 +128,10 @@ class PlayoutWorker(Worker):
         current = position.get("show_id")
         order = sorted(unaired, key=lambda show: show != current)  # the show on air first
         for show in order:
-            segments = sorted(unaired[show], key=lambda s: s.seq)
+            segments = sorted((s for s in unaired[show] if self._claim(s)),
+                              key=lambda s: s.seq)
+            if not segments:
+                continue
             self.timeline.resume(show, segments[0].seq)
             for segment in segments:
                 self._restore_one(segment, remember=False)

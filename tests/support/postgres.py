@@ -11,12 +11,16 @@ local connections only, and keeps no fsync (a test server; nothing outlives the 
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.nobody import reachable_dir, remove_if_made
 from tests.support.ports import free_port, start_server, stop_server
@@ -116,3 +120,28 @@ class Postgres:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- pytest fixtures (tests/conftest.py imports them) ----------------------------------------
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    """One PostgreSQL for the test session, started when a test first asks for it."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with Postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The test runs twice: on SQLite under data_dir (None) and on a fresh, empty
+    PostgreSQL database (its URL). The `settings` fixture picks it up."""
+    if request.param == "sqlite":
+        return None
+    server: Postgres = request.getfixturevalue("postgres_server")
+    return server.fresh_database(f"test{next(_databases)}")
