@@ -3,9 +3,9 @@
 Each audio output is an ffmpeg child fed raw PCM (s16le mono) on stdin, started from an
 argument list (never a shell), with its own bounded buffer and writer thread: `feed()`
 never blocks the clock. A slow output drops its oldest audio; a dead or stuck one is
-restarted with back-off. The Icecast password never reaches a command line (the station
-is Icecast's source client itself); the RTMP stream key has to (ffmpeg takes it in the
-URL), and every command line and every line ffmpeg prints are redacted before logging.
+restarted with back-off. No secret reaches a command line: the station is Icecast's source
+client itself, and ffmpeg publishes RTMP through a loopback relay that puts the stream key
+in (`rtmp_relay`); command lines and ffmpeg's lines are redacted before logging all the same.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from radio.artifacts import write_atomic
 from radio.config import PlayoutSettings
 from radio.messages import OnAirNow
 from radio.playout import visuals
+from radio.playout.rtmp_relay import RtmpRelay
 
 log = logging.getLogger(__name__)
 
@@ -386,11 +387,19 @@ class RtmpOutput(PcmOutput):
         self._samples = 0
         self._due = threading.Condition()
         self._stills: threading.Thread | None = None
+        # ffmpeg publishes through a loopback relay that puts the key in: not in its argv.
+        self.relay = RtmpRelay(cfg.rtmp_url, self.key) if self.key else None
 
     @property
-    def target(self) -> str:
-        base = self.cfg.rtmp_url or ""
-        return f"{base.rstrip('/')}/{self.key}" if self.key else base
+    def target(self) -> list[str]:
+        """ffmpeg's output: the relay (tcUrl still names the real ingest), or the URL."""
+        base = (self.cfg.rtmp_url or "").rstrip("/")
+        return ["-rtmp_tcurl", base, self.relay.url] if self.relay else [base]
+
+    def stop(self) -> None:
+        super().stop()
+        if self.relay:
+            self.relay.close()
 
     def command(self) -> list[str]:
         width, height = (int(v) for v in self.cfg.video_size.split("x"))
@@ -410,7 +419,7 @@ class RtmpOutput(PcmOutput):
                 "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
                 "-g", str(2 * fps), "-keyint_min", str(2 * fps), "-sc_threshold", "0",
                 "-c:a", "aac", "-b:a", self.cfg.audio_bitrate, "-ar", "44100", "-ac", "2",
-                "-f", "flv", "-flvflags", "no_duration_filesize", self.target]
+                "-f", "flv", "-flvflags", "no_duration_filesize", *self.target]
 
     def extra_fds(self) -> tuple[int, ...]:
         return (self._pipe[0],) if self._pipe else ()
