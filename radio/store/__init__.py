@@ -523,10 +523,14 @@ class Operations:
         return self._run("UPDATE shows SET status='voiced', updated_at=? WHERE show_id=? AND "
                          "status IN ('requested', 'written')", (now_iso(), show_id)) == 1
 
-    def show_requests(self, statuses: Sequence[str]) -> list[str]:
-        """The request JSON of every show in one of these statuses."""
-        return [r[0] for r in self._rows(
-            f"SELECT request FROM shows WHERE status IN ({_marks(statuses)})", list(statuses))]
+    def show_requests(self, statuses: Sequence[str], since: str | None = None) -> list[str]:
+        """The request JSON of every show in one of these statuses (requested at or after
+        `since`, an ISO time, when given), oldest first."""
+        sql, params = f"SELECT request FROM shows WHERE status IN ({_marks(statuses)})", \
+            list(statuses)
+        if since is not None:
+            sql, params = sql + " AND created_at >= ?", [*params, since]
+        return [r[0] for r in self._rows(sql + " ORDER BY created_at, show_id", params)]
 
     def shows_since(self, statuses: Sequence[str], since: str) -> list[str]:
         """Ids of the shows in one of these statuses, changed at or after `since`."""

@@ -77,6 +77,7 @@ class SchedulerWorker(Worker):
         self._wake.set()  # the store already holds the change: look at it now
 
     async def background(self) -> None:
+        await self._announce_unpublished()
         while True:
             self._wake.clear()
             wait = await self.tick()
@@ -89,6 +90,20 @@ class SchedulerWorker(Worker):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    async def _announce_unpublished(self) -> None:
+        """Publish again the shows requested within `catch_up_s` and not written yet: one
+        may have been claimed by a scheduler that died before publishing it. The writer
+        takes each once (the message id is the show id's; its inbox drops a repeat)."""
+        # Wall time, as the rows' created_at (the station clock may run faster in a soak).
+        since = datetime.now(UTC) - timedelta(seconds=self.settings.scheduler.catch_up_s)
+        for raw in self.store.show_requests(("requested",), since=since.isoformat()):
+            try:
+                request = ShowRequested.model_validate_json(raw)
+            except ValueError:
+                continue
+            await self.publish(request)
+            self.log.info("announced %s again (requested, not written yet)", request.show_id)
 
     async def tick(self) -> float:
         """Fire what is due and top up the buffer; returns the seconds until the next look."""
@@ -114,11 +129,14 @@ class SchedulerWorker(Worker):
             set_last_run(self.store, entry.id, now)
             return
         request = show_request(entry, due)
-        if not claim_run(self.store, entry.id, seen, due):
-            self.log.info("schedule %d: %s was fired by another scheduler", entry.id,
-                          request.show_id)
-            return
-        record_request(self.store, request)
+        # The run and the show's row in one transaction: a scheduler killed before it
+        # publishes leaves a requested show, which the next one to start announces again.
+        with self.store.transaction() as t:
+            if not claim_run(t, entry.id, seen, due):
+                self.log.info("schedule %d: %s was fired by another scheduler", entry.id,
+                              request.show_id)
+                return
+            record_request(t, request)
         await self.publish(request)
         self.fired.append(request.show_id)
         self.log.info("schedule %d fired %s (due %s)", entry.id, request.show_id, due)
