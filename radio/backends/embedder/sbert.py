@@ -45,7 +45,7 @@ class SentenceTransformerEmbedder:
         dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
-        self.max_words = int(self._model.max_seq_length * 0.7)  # rough tokens -> words
+        self.max_words = int((self._model.max_seq_length or 256) * 0.7)  # tokens -> words
         self._batch_size = batch_size
         self._lock = threading.Lock()
 

@@ -14,7 +14,7 @@ import logging
 import threading
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field
 
@@ -98,13 +98,14 @@ class LlamaCppChat:
         with self._lock:
             try:
                 result = self._llama.create_chat_completion(
-                    messages=messages, temperature=sampling.temperature, top_p=sampling.top_p,
-                    min_p=sampling.min_p, repeat_penalty=sampling.repeat_penalty,
-                    max_tokens=sampling.max_tokens, mirostat_mode=sampling.mirostat_mode,
+                    messages=cast(Any, messages), temperature=sampling.temperature,
+                    top_p=sampling.top_p, min_p=sampling.min_p,
+                    repeat_penalty=sampling.repeat_penalty, max_tokens=sampling.max_tokens,
+                    mirostat_mode=sampling.mirostat_mode,
                     **kwargs)
             except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than n_ctx
                 raise LLMError(f"{self.name}: {exc}") from exc
-        return result["choices"][0]["message"]["content"] or ""
+        return cast(dict, result)["choices"][0]["message"]["content"] or ""
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from radio.artifacts import atomic_path
@@ -66,7 +67,7 @@ def default_model_path(name: str = "qwen2.5-coder-1.5b") -> Path:
             with tmp.open("wb") as out:
                 for part in parts:
                     with part.open("rb") as handle:
-                        for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                        for block in iter(partial(handle.read, 1 << 20), b""):
                             digest.update(block)
                             out.write(block)
             size = tmp.stat().st_size

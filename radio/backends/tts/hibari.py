@@ -111,7 +111,7 @@ def _engine(model: Path, threads: int, device: str = "cpu") -> Any:  # -> hibari
 @dataclass
 class HibariVoice:
     name: str
-    engine_model: object
+    engine_model: Any  # hibari.Hibari
     speed: float
     engine: str = "hibari"
     words_per_minute: float = WORDS_PER_MINUTE

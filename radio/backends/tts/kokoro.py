@@ -119,7 +119,7 @@ def _misaki():  # -> misaki.en.G2P
 class KokoroVoice:
     name: str
     voice: str
-    engine_model: object
+    engine_model: Any  # kokoro_onnx.Kokoro
     speed: float
     misaki: bool
     engine: str = "kokoro"

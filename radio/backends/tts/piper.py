@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,7 +83,7 @@ def _load_model(path: Path, device: str):  # -> piper.PiperVoice
 @dataclass
 class PiperVoice:
     name: str
-    model: object
+    model: Any  # piper.PiperVoice
     speed: float
     engine: str = "piper"
     words_per_minute: float = WORDS_PER_MINUTE
