@@ -70,3 +70,19 @@ def take_over(target: str, name: str, barrier: Any) -> list[str]:
     won = [r["msg_id"] for _ in range(5) for r in store.inbox_take_over("summarizer", name)]
     store.close()
     return won
+
+
+def die_mid_transaction(target: str, ready: str, arxiv_id: str) -> None:
+    """Write a paper, its version and its stage in one transaction, say so, and wait there
+    (the test kills this process with SIGKILL before the transaction commits)."""
+    import time
+    from pathlib import Path
+
+    store = Store(target)
+    with store.transaction() as t:
+        t.upsert_paper(arxiv_id, 1, title="Half written", authors=[], abstract="",
+                       categories=[], source="rss")
+        t.record_version(arxiv_id, 1, f"papers/{arxiv_id}/v1.pdf", "ab")
+        t.set_stage(arxiv_id, 1, "fetch", "done")
+        Path(ready).write_text("in the transaction")
+        time.sleep(120)
