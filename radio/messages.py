@@ -131,7 +131,7 @@ class PaperEmbedded(Message):
 
 # --- shows --------------------------------------------------------------------------------
 
-ShowKind = Literal["daily", "weekly", "latest", "deep_dive"]
+ShowKind = Literal["daily", "weekly", "latest", "deep_dive", "news"]
 
 
 class ShowRequested(Message):

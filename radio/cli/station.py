@@ -132,10 +132,18 @@ def status(
     for s in statuses:
         colour = {"online": "green", "stub": "yellow"}.get(s.state, "red")
         seen = f"{(now - s.updated_at).total_seconds():.0f}s ago"
-        table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", str(s.backlog),
+        table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", _backlog(s),
                       str(s.handled), str(s.failed), seen,
                       s.last_error or str(s.detail.get("note") or ""))
     console.print(table)
+
+
+def _backlog(s: WorkerStatus) -> str:
+    """The backlog, and for the summarizer how much of it is bound for air (first)."""
+    if "queued_for_air" not in s.detail:
+        return str(s.backlog)
+    return f"{s.backlog} ({s.detail['queued_for_air']} for air, " \
+           f"{s.detail.get('queued_background', 0)} background)"
 
 
 def skip() -> None:

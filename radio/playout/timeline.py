@@ -37,6 +37,9 @@ Kind = Literal["live", "replay", "ident", "bed"]
 MAX_CATCH_UP_S = 3.0  # further behind than this (a stalled process), the clock skips ahead
 
 
+NEWS_PREFIX = "news-"  # breaking news (radio.shows.programme.news_request) cuts in
+
+
 class Sink(Protocol):
     def feed(self, pcm: bytes) -> None: ...
 
@@ -176,6 +179,8 @@ class Timeline:
             if show is None:
                 show = self.shows[segment.show_id] = ShowQueue(segment.show_id,
                                                                  last_activity=self.clock())
+                if segment.show_id.startswith(NEWS_PREFIX):  # breaking news: next on air
+                    self.shows = {segment.show_id: show, **self.shows}
             if segment.seq < show.next_seq:
                 return  # aired already, or skipped
             show.pending[segment.seq] = Cue("live", None, segment, path)

@@ -8,6 +8,9 @@
 - weekly: the week's themes (clusters of the embeddings), the papers that mattered most,
   links between related papers.
 - latest: papers no show has covered yet; deep_dive: one paper, at length, part by part.
+- news: breaking news, one paper that appeared in the feed while the station ran, in a
+  minute: a short "just in" opening, the paper, a one-line close (the playout airs it at the
+  next line boundary, the tts puts a sting before it).
 
 Everything is planned in seconds of airtime; the writer turns seconds into words.
 """
@@ -256,7 +259,7 @@ class Ranker:
 def show_title(request: ShowRequested) -> str:
     day = date.fromisoformat(request.date)
     names = {"daily": "The Daily Papers", "weekly": "The Week in Papers",
-             "latest": "Latest Papers", "deep_dive": "Deep Dive"}
+             "latest": "Latest Papers", "deep_dive": "Deep Dive", "news": "Just In"}
     return f"{names[request.kind]}, {day:%A} {day.day} {day:%B %Y}"
 
 
@@ -391,6 +394,28 @@ def plan_deep_dive(request: ShowRequested, paper: Paper, title: str) -> Rundown:
                    date=request.date, length_s=request.length_s, slots=_fit(slots, length))
 
 
+NEWS_LENGTH_S = 60
+
+
+def news_request(arxiv_id: str, now: datetime, tz: str) -> ShowRequested:
+    """Breaking news about one paper; one per paper (a stable id)."""
+    day = now.astimezone(ZoneInfo(tz)).date().isoformat()
+    return ShowRequested(show_id=f"news-{arxiv_id.replace('/', '-').lower()}", kind="news",
+                         date=day, length_s=NEWS_LENGTH_S, paper_ids=[arxiv_id])
+
+
+def plan_news(request: ShowRequested, paper: Paper, title: str) -> Rundown:
+    """Breaking news: a few seconds of opening and close around one paper."""
+    length = float(request.length_s)
+    intro_s, outro_s = min(12.0, 0.2 * length), min(8.0, 0.15 * length)
+    slots = [Slot(kind="intro", title=title, budget_s=intro_s, papers=[paper.ref()]),
+             Slot(kind="discussion", title=paper.title, papers=[paper.ref()],
+                  budget_s=length - intro_s - outro_s),
+             Slot(kind="outro", title=title, budget_s=outro_s, papers=[paper.ref()])]
+    return Rundown(show_id=request.show_id, kind=request.kind, title=f"{title}: {paper.title}",
+                   date=request.date, length_s=request.length_s, slots=slots)
+
+
 # --- from a request to a rundown ------------------------------------------------------------
 
 
@@ -440,6 +465,8 @@ def plan_show(store: Store, request: ShowRequested, settings: Settings,
         rundown = plan_weekly(request, papers, ranker.themes(papers), settings, title)
         for a, b in ranker.related(papers):
             a.related.append(b.arxiv_id)
+    elif request.kind == "news":
+        rundown = plan_news(request, papers[0], title)
     else:
         rundown = plan_deep_dive(request, papers[0], title)
     return rundown, {p.arxiv_id: p for p in papers}

@@ -1,7 +1,11 @@
 """The embeddings database: one vector per paper in a faiss index, ids mapped to arXiv ids.
 
-Persisted under DataRoot.index_dir as `papers.faiss` (IndexIDMap2 over exact inner-product
-search on normalised vectors, i.e. cosine) and `papers.json` (arXiv id -> faiss id, model).
+Persisted under DataRoot.index_dir as `papers.faiss` and `papers.json` (arXiv id -> faiss id,
+model). Vectors are normalised, so inner product is cosine. Up to `APPROX_ABOVE` papers the
+index is exact (IndexIDMap2 over IndexFlatIP); above, a flat query takes longer than 20 ms on
+one core, so the index becomes an IVF index (IndexIVFFlat, `ivf_lists(n)` lists, `IVF_NPROBE`
+probed, with a hash direct map so vectors can be read back and replaced), trained again when
+the collection has grown fourfold. scripts/bench_index.py measured both (docs/understanding.md).
 The store is the truth: `rebuild` embeds every paper again from title, abstract and summary.
 
 On top of it: free-text search, related papers, novelty (cosine distance to the nearest
@@ -36,6 +40,12 @@ log = logging.getLogger(__name__)
 faiss.omp_set_num_threads(1)
 
 INDEX_FILE = "papers.faiss"
+# From scripts/bench_index.py on 2 shared cores, one thread: flat related-paper queries take
+# ~4 ms p99 at 100k vectors and ~50 ms at 1M; IVF with 32 of 4 sqrt(n) lists probed stays
+# under 20 ms p99 at 1M (recall@10 in the bench's JSON).
+APPROX_ABOVE = 200_000
+IVF_NPROBE = 32
+EXACT_AMONG = 50_000  # "among" searches on an IVF index: exact up to this many papers
 IDS_FILE = "papers.json"
 _STOPWORDS_WORDS = """
 a an the and or but of in on at to for from by with as is are was were be been being this that
@@ -64,6 +74,25 @@ class Cluster:
     arxiv_ids: list[str]  # most central first
 
 
+def ivf_lists(n: int) -> int:
+    """IVF lists for n vectors: faiss's rule of thumb, 4 sqrt(n)."""
+    return max(1, int(4 * math.sqrt(n)))
+
+
+def train_ivf(vectors: np.ndarray, nums: np.ndarray) -> faiss.IndexIVFFlat:
+    """An IVF index over these vectors (cosine), keyed by `nums`, vectors readable back."""
+    dim = vectors.shape[1]
+    nlist = ivf_lists(len(vectors))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), nlist * 40),
+                                             replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.nprobe = IVF_NPROBE
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.add_with_ids(vectors, nums)
+    return index
+
+
 def paper_text(title: str, abstract: str, summary: str = "") -> str:
     """What a paper's vector stands for: title, abstract and the short summary."""
     return " ".join(part.strip() for part in (title + ".", abstract, summary) if part.strip())
@@ -72,9 +101,12 @@ def paper_text(title: str, abstract: str, summary: str = "") -> str:
 class PaperIndex:
     """Thread-safe; `save` writes both files atomically."""
 
+    approx_above = APPROX_ABOVE  # papers beyond which the index turns IVF
+
     def __init__(self, directory: Path, dim: int, model: str = "") -> None:
         self.directory, self.dim, self.model = directory, dim, model
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._trained_at = 0  # collection size the IVF index was trained on (0: flat)
         self._ids: dict[str, int] = {}
         self._by_num: dict[int, str] = {}
         self._lock = threading.RLock()
@@ -95,6 +127,13 @@ class PaperIndex:
         if model and meta.get("model") and meta["model"] != model:
             raise ValueError(f"{directory}: built with {meta['model']}, not {model}; rebuild")
         index._index = loaded
+        ivf = faiss.downcast_index(loaded)
+        if isinstance(ivf, faiss.IndexIVF):
+            loaded.this.disown()  # the downcast view now owns the index
+            ivf.this.acquire()
+            index._index = ivf
+            ivf.nprobe = IVF_NPROBE
+            index._trained_at = index._index.ntotal
         index._ids = {k: int(v) for k, v in meta["ids"].items()}
         index._by_num = {v: k for k, v in index._ids.items()}
         return index
@@ -133,6 +172,21 @@ class PaperIndex:
                 self._ids[arxiv_id], self._by_num[num] = num, arxiv_id
                 nums.append(num)
             self._index.add_with_ids(vectors, np.asarray(nums, dtype=np.int64))
+            if len(self._ids) > max(self.approx_above, 4 * self._trained_at):
+                self._retrain()
+
+    @property
+    def approximate(self) -> bool:
+        return self._trained_at > 0
+
+    def _retrain(self) -> None:
+        """Move every vector into a freshly trained IVF index (lock held)."""
+        nums = np.asarray(sorted(self._by_num), dtype=np.int64)
+        vectors = self._index.reconstruct_batch(nums)
+        log.info("index: %d papers, training an IVF index (%d lists)", len(nums),
+                 ivf_lists(len(nums)))
+        self._index = train_ivf(vectors, nums)
+        self._trained_at = len(nums)
 
     def vector(self, arxiv_id: str) -> np.ndarray:
         with self._lock:
@@ -145,13 +199,16 @@ class PaperIndex:
         """Nearest papers to a vector, optionally only among some papers."""
         excluded = set(exclude)
         params = None
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
         if among is not None:
             nums = [self._ids[a] for a in among if a in self._ids and a not in excluded]
             if not nums:
                 return []
+            if self.approximate and len(nums) <= EXACT_AMONG:  # IVF would miss some of them
+                return self._exact_among(query[0], nums, k)
             selector = faiss.IDSelectorBatch(np.asarray(nums, dtype=np.int64))
-            params = faiss.SearchParameters(sel=selector)
-        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=IVF_NPROBE) \
+                if self.approximate else faiss.SearchParameters(sel=selector)
         with self._lock:
             want = min(k + len(excluded), len(self._ids))
             if want == 0:
@@ -160,6 +217,13 @@ class PaperIndex:
         hits = [Hit(self._by_num[int(n)], float(s)) for s, n in zip(scores[0], nums[0], strict=True)
                 if n >= 0 and self._by_num[int(n)] not in excluded]
         return hits[:k]
+
+    def _exact_among(self, query: np.ndarray, nums: list[int], k: int) -> list[Hit]:
+        with self._lock:
+            vectors = self._index.reconstruct_batch(np.asarray(nums, dtype=np.int64))
+        scores = vectors @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [Hit(self._by_num[nums[i]], float(scores[i])) for i in order]
 
     def related(self, arxiv_id: str, k: int = 5) -> list[Hit]:
         return self.search(self.vector(arxiv_id), k, exclude=[arxiv_id])

@@ -9,6 +9,12 @@ each PDF and publishes `PaperFetched`, at most `fetcher.max_per_day` a day. Comm
 `fetch` with `{"ids": "2501.10120,astro-ph/0601001"}` fetches papers now; `poll` polls
 now. A paper that fails is marked failed with the reason and reported on `errors`;
 the loop goes on. All of this is in `radio.ingest`; this file is the clock around it.
+
+Breaking news: papers new in a poll after the first one of this run (the first is the
+catch-up of what appeared while the station was away) appeared while the station was on
+air. The `BREAKING_PER_POLL` best ranked of them get a news show each (`shows/requested`,
+kind news, recorded first like the scheduler's): the summarizer takes them first, the writer
+before anything else, the playout at the next line boundary. The rest wait for the daily.
 """
 
 from __future__ import annotations
@@ -18,16 +24,19 @@ import json
 from datetime import UTC, datetime
 
 from radio.ingest.ingestor import STAGE, Ingestor, Outcome
-from radio.messages import Artifact, Command, Message, PaperFetched
+from radio.messages import Artifact, Command, Message, PaperFetched, ShowRequested
+from radio.shows.programme import Ranker, load_papers, news_request
+from radio.shows.records import record_request
 from radio.worker import Worker
 
 POLL = None  # a request for a poll, beside lists of ids
+BREAKING_PER_POLL = 2  # arXiv announces hundreds at once: news for the best few only
 
 
 class FetcherWorker(Worker):
     name = "fetcher"
     consumes = ()
-    produces = (PaperFetched,)
+    produces = (PaperFetched, ShowRequested)
 
     async def setup(self) -> None:
         self.ingestor = Ingestor(self.settings, self.store, self.data)
@@ -40,6 +49,8 @@ class FetcherWorker(Worker):
 
     def pending(self, topic: str, since: str) -> list[Message]:
         """Papers fetched and published, rebuilt from the store (radio/recovery.py)."""
+        if topic != PaperFetched.TOPIC:  # news requests are in the store for the writer
+            return []
         rows = self.store.stages_since(STAGE, ("done",), since)
         return [m for r in rows if (m := fetched_message(self, r["arxiv_id"], r["version"]))]
 
@@ -97,6 +108,22 @@ class FetcherWorker(Worker):
         self.log.info("poll: %d fetched, %d failed", sum(1 for o in outcomes if o.message),
                       sum(1 for o in outcomes if o.error))
         await self._settle(outcomes)
+        if self.polls > 1:
+            await self._breaking([o.message for o in outcomes
+                                  if o.message is not None and not o.message.is_revision])
+
+    async def _breaking(self, fetched: list[PaperFetched]) -> None:
+        """News shows for the best of the papers that appeared while on air."""
+        if not fetched:
+            return
+        papers = load_papers(self.store, arxiv_ids=[m.arxiv_id for m in fetched])
+        best = Ranker(self.settings).rank(papers, self.settings.categories)[:BREAKING_PER_POLL]
+        now = datetime.now(UTC)
+        for paper in best:
+            request = news_request(paper.arxiv_id, now, self.settings.scheduler.timezone)
+            if record_request(self.store, request):  # once per paper
+                await self.publish(request)
+                self.log.info("breaking news: %s (%s)", paper.arxiv_id, paper.title[:60])
 
     async def _settle(self, outcomes: list[Outcome]) -> None:
         """Publish what was fetched; report what failed."""

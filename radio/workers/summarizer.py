@@ -7,6 +7,12 @@ grounding) plus a row in `summaries`, and the paper's chunks with their vectors 
 (chunks.json, chunks.npy) for retrieval. A paper without a text layer is summarized from its
 abstract alone.
 
+Air-bound papers first: a paper a show will discuss soon (radio.shows.airbound: shows
+requested and not yet written, breaking news among them, and scheduled shows due within a
+day, each show's top papers) is queued for air and summarized before the rest, which wait
+for the LLM to be idle. The set is looked at again every `AIR_REFRESH_S`; a waiting paper
+that became air-bound moves up the queue. `radio status` shows both counts.
+
 Idempotent: a version already summarized is published again from its stored summary, with
 the same message id. The model runs in a thread, so the bus keeps its keepalive.
 """
@@ -17,15 +23,20 @@ import asyncio
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from radio.artifacts import InvalidId, write_atomic
 from radio.backends.embedder import load_embedder
 from radio.backends.llm import BACKGROUND, LLM, LLMError, acquire_llm, release_llm
 from radio.messages import Message, PaperParsed, PaperSummarized
+from radio.shows.airbound import air_bound, explicit_ids
 from radio.understanding.chunks import save_chunks
 from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
 from radio.worker import PermanentError, Worker
 
 STAGE = "summary"
+FOR_AIR, BACKGROUND_WORK = 0, 1  # queue priorities: lower goes first
+AIR_REFRESH_S = 15.0
 
 
 class SummarizerWorker(Worker):
@@ -37,8 +48,45 @@ class SummarizerWorker(Worker):
     llm: LLM
     summarizer: Summarizer
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.air: set[str] = set()  # air-bound papers, as last looked at
+        self.queued: dict[str, int] = {}  # message id -> priority, while it waits
+
     async def setup(self) -> None:
         self.summarizer = await asyncio.to_thread(self._load)
+
+    def priority(self, message: PaperParsed) -> int:  # type: ignore[override]
+        # A paper named by a pending request (breaking news) may be newer than the last look.
+        urgent = message.arxiv_id in self.air or message.arxiv_id in explicit_ids(self.store)
+        level = FOR_AIR if urgent else BACKGROUND_WORK
+        self.queued[message.id] = min(level, self.queued.get(message.id, level))
+        return level
+
+    async def background(self) -> None:
+        while True:
+            try:
+                await self.refresh_air()
+            except Exception as exc:  # the order is an optimisation: never stop on it
+                self.log.warning("air-bound papers not looked at: %s", exc)
+            await asyncio.sleep(AIR_REFRESH_S)
+
+    async def refresh_air(self) -> int:
+        """Look at what will air again; move waiting papers that now will up the queue."""
+        self.air = await asyncio.to_thread(air_bound, self.store, self.settings)
+        moved = 0
+        for row in self.store.inbox_pending(self.name):
+            try:
+                message = PaperParsed.from_json(row["payload"])
+            except (ValueError, ValidationError):
+                continue
+            if message.arxiv_id in self.air and self.queued.get(message.id) == BACKGROUND_WORK:
+                self.queued[message.id] = FOR_AIR  # the old entry is skipped once handled
+                await self._queue.put((row["topic"], row["payload"]), FOR_AIR)
+                moved += 1
+        if moved:
+            self.log.info("%d waiting papers are now bound for air: summarized first", moved)
+        return moved
 
     def _load(self) -> Summarizer:
         try:
@@ -53,6 +101,7 @@ class SummarizerWorker(Worker):
         release_llm(getattr(self, "llm", None))
 
     async def handle(self, message: PaperParsed) -> None:
+        self.queued.pop(message.id, None)
         summarized = await asyncio.to_thread(self.process, message)
         await self.publish(summarized)
 
@@ -139,7 +188,10 @@ class SummarizerWorker(Worker):
 
     def status_detail(self) -> dict:
         llm = getattr(self, "llm", None)
-        return {"model": llm.name} if llm else {}
+        levels = list(getattr(self, "queued", {}).values())
+        return {**({"model": llm.name} if llm else {}),
+                "queued_for_air": levels.count(FOR_AIR),
+                "queued_background": levels.count(BACKGROUND_WORK)}
 
 
 def _read_json(path: Path) -> dict | None:

@@ -10,6 +10,9 @@ A line a voice fails on is retried with `tts.fallback_voice`; if that fails too 
 becomes a pause and an error report: the show never stops on one line. A redelivered
 show re-voices nothing that is already on disk with the same speaker and text; it only
 re-publishes those segments (same ids, so downstream deduplicates them).
+
+Breaking news (a ShowWritten of kind news) opens with a "just in" sting: three rising
+chimes before its first line, in the same segment, so it airs wherever that line airs.
 """
 
 from __future__ import annotations
@@ -81,8 +84,9 @@ class TtsWorker(Worker):
             done = self._existing(message.show_id, seq, line)
             if done is None:
                 pause = self._pause_after(lines, seq)
+                sting = message.kind == "news" and seq == 0
                 done = await asyncio.to_thread(self._voice_line, message.show_id, seq, line,
-                                               pause)
+                                               pause, sting)
                 self._record(message.show_id, seq, line, done)
                 for problem in done.problems:
                     await self.report_error(ShowWritten.TOPIC, f"{message.show_id}#{seq}",
@@ -148,10 +152,13 @@ class TtsWorker(Worker):
                 self.log.warning("%s", problems[-1])
         return np.zeros(0, np.float32), self.settings.tts.sample_rate, None, problems
 
-    def _voice_line(self, show_id: str, seq: int, line: Line, pause_s: float) -> Voiced:
+    def _voice_line(self, show_id: str, seq: int, line: Line, pause_s: float,
+                    sting: bool = False) -> Voiced:
         audio, rate, voice, problems = self._synthesize(line)
         tts = self.settings.tts
         audio = finish_line(audio, rate, tts.sample_rate, pause_s)
+        if sting:
+            audio = np.concatenate([just_in_sting(tts.sample_rate), audio])
         path = self._audio_path(show_id, seq)
         write_audio(path, audio, tts.sample_rate, tts.audio_format)
         self.lines_voiced += 1
@@ -199,3 +206,19 @@ class TtsWorker(Worker):
             show_id=show_id, seq=seq, total=total, audio=audio, duration_s=done.duration_s,
             speaker=line.speaker, text=line.text, paper_id=line.paper_id,
             section=line.section, page=line.page, last=seq == total - 1)
+
+
+STING_NOTES_HZ = (784.0, 1047.0, 1319.0)  # G5, C6, E6: rising, a "just in" cue
+
+
+def just_in_sting(rate: int, note_s: float = 0.16, tail_s: float = 0.35) -> np.ndarray:
+    """Three rising chimes (a tone and its octave, each dying away), then a short breath."""
+    t = np.arange(int(note_s * 2.5 * rate)) / rate
+    out = np.zeros(int((note_s * (len(STING_NOTES_HZ) - 1) + t[-1] + tail_s) * rate) + 1,
+                   np.float32)
+    for i, hz in enumerate(STING_NOTES_HZ):
+        chime = (np.sin(2 * np.pi * hz * t) + 0.3 * np.sin(4 * np.pi * hz * t)) \
+            * np.exp(-t * 9.0) * np.minimum(1.0, t * 400)  # no click at the attack
+        start = int(i * note_s * rate)
+        out[start:start + len(chime)] += chime.astype(np.float32)
+    return (0.35 * out / np.abs(out).max()).astype(np.float32)

@@ -10,11 +10,17 @@ The right show first: scheduled and operator-requested shows go before the sched
 filler (`ShowRequested.filler`), and a filler show being written yields at its next segment
 boundary when one of them arrives: it is put back in the queue and written afresh after
 (its papers may have aired meanwhile; a filler left with nothing to say is dropped quietly).
+
+Breaking news (`kind` news, asked by the fetcher) goes before everything else. It waits, up to
+`NEWS_WAIT_S`, for its paper's summary (the summarizer takes it first, as bound for air), so
+the LLM reads the paper once; then it is written from the fact sheet, or from the abstract
+when the summary has not come.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +33,8 @@ from radio.shows.script import Script, load_script, save_script, script_path
 from radio.shows.writing import ShowWriter, write_show
 from radio.worker import Deferred, PermanentError, Worker
 
-FILLER, ON_SCHEDULE = 1, 0  # queue priorities: lower goes first
+FILLER, ON_SCHEDULE, NEWS = 1, 0, -1  # queue priorities: lower goes first
+NEWS_WAIT_S = 300.0  # breaking news waits this long for its paper's summary, at most
 
 
 class Yielded(Exception):
@@ -61,6 +68,8 @@ class WriterWorker(Worker):
     yielded = 0
 
     def priority(self, message: ShowRequested) -> int:  # type: ignore[override]
+        if message.kind == "news":
+            return NEWS
         return FILLER if message.filler else ON_SCHEDULE
 
     async def setup(self) -> None:
@@ -103,6 +112,8 @@ class WriterWorker(Worker):
             self.log.info("%s is already written: announcing it again", request.show_id)
             await self._announce(load_script(self.data, request.show_id))
             return
+        if request.kind == "news":
+            await self._await_summaries(request.paper_ids, NEWS_WAIT_S)
         try:
             script = await asyncio.to_thread(self._write, request)
         except Yielded as exc:
@@ -121,6 +132,25 @@ class WriterWorker(Worker):
             self.log.warning("%s written with problems: %s", script.show_id,
                              "; ".join(script.problems))
         await self._announce(script)
+
+    async def _await_summaries(self, arxiv_ids: list[str], timeout: float) -> None:
+        """Until every paper is summarized, or failed on the way, or `timeout` has passed."""
+        deadline = time.monotonic() + timeout
+        waiting = list(arxiv_ids)
+        while waiting and time.monotonic() < deadline:
+            waiting = [a for a in waiting if not self._summary_settled(a)]
+            if waiting:
+                await asyncio.sleep(1.0)
+        if waiting:
+            self.log.warning("news: no summary of %s after %.0f s: written from the abstract",
+                             ", ".join(waiting), timeout)
+
+    def _summary_settled(self, arxiv_id: str) -> bool:
+        version = self.store.latest_version(arxiv_id)
+        if version is None or self.store.summary(arxiv_id, version) is not None:
+            return True
+        return "failed" in (self.store.stage(arxiv_id, version, "pdf"),
+                            self.store.stage(arxiv_id, version, "summary"))
 
     def _write(self, request: ShowRequested) -> Script:
         if not request.filler:
