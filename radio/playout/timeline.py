@@ -300,20 +300,36 @@ class Timeline:
         return self._next_live(self.clock(), peek=True) is not None
 
     def _pick(self) -> Cue:
+        """The first source in the fallback chain that has something: the top-of-the-hour
+        ident, the live show, the ident when due, a block of replays, the music bed."""
         now = self.clock()
+        for source in (self._top_of_hour, self._live, self._ident_due, self._replays):
+            cue = source(now)
+            if cue is not None:
+                return cue
+        return self._bed(now)
+
+    def _top_of_hour(self, now: float) -> Cue | None:
         hour = self.wallclock(self.tz).timetuple()[2:4]
-        if self.ident_hour != hour:  # sign-on and the top of every hour
-            self.ident_hour = hour
-            return self._ident(now)
+        if self.ident_hour == hour:
+            return None
+        self.ident_hour = hour  # sign-on and the top of every hour
+        return self._ident(now)
+
+    def _live(self, now: float) -> Cue | None:
         cue = self._next_live(now, peek=False)
-        if cue is not None:
-            self.in_fallback = False
-            if self.cfg.gap_s > 0:
-                gap = np.zeros(int(self.cfg.gap_s * self.rate), np.float32)
-                assert cue.pcm is not None
-                cue.pcm = np.concatenate([gap, cue.pcm])
-            return cue
-        return self._fallback(now)
+        if cue is None:
+            if not self.in_fallback:
+                self.in_fallback = True
+                self.next_fallback = "bed"  # a fallback stretch starts with the bed
+                log.info("nothing voiced is ready: falling back")
+            return None
+        self.in_fallback = False
+        if self.cfg.gap_s > 0:
+            gap = np.zeros(int(self.cfg.gap_s * self.rate), np.float32)
+            assert cue.pcm is not None
+            cue.pcm = np.concatenate([gap, cue.pcm])
+        return cue
 
     def _next_live(self, now: float, *, peek: bool) -> Cue | None:
         for show in list(self.shows.values()):
@@ -339,17 +355,18 @@ class Timeline:
         self.last_ident = now
         return Cue("ident", self.ident_pcm)
 
-    def _fallback(self, now: float) -> Cue:
-        if not self.in_fallback:
-            self.in_fallback = True
-            self.next_fallback = "bed"
-            log.info("nothing voiced is ready: falling back")
+    def _ident_due(self, now: float) -> Cue | None:
         if self.last_ident is None or now - self.last_ident >= self.cfg.ident_every_s:
             return self._ident(now)
+        return None
+
+    def _replays(self, now: float) -> Cue | None:
+        """Recent lines again, in blocks that alternate with the bed."""
         if self.next_fallback == "replay" or self.replay_left > 0:
-            cue = self._replay()
-            if cue is not None:
-                return cue
+            return self._replay()
+        return None
+
+    def _bed(self, now: float) -> Cue:
         self.next_fallback = "replay"
         return Cue("bed", self.bed, interruptible=True, loop=True,
                    limit=int(max(1.0, self.cfg.bed_s) * self.rate),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +175,22 @@ def test_a_bug_in_the_clock_costs_the_sound_not_the_air(monkeypatch: pytest.Monk
     monkeypatch.undo()
     air.run(0.5)
     assert air.started() == [("ident", None)], "and the clock carries on"
+
+
+def test_the_fallback_chain_alternates_bed_and_replays_and_idents_when_due(show: Show) -> None:
+    """Dry air, in the chain's order: the bed first, then a block of replays, the bed again,
+    and the ident whenever it is due, before either."""
+    air = Air(ident_every_s=40.0, bed_s=6.0, replay_lines=2)
+    air.enqueue(show, 0, 1)
+    spoken = sum(s.duration_s for s in show.lines[:2])
+    air.run(spoken + 80)
+    kinds = [kind for kind, _ in air.started()]
+    assert kinds[:3] == ["ident", "live", "live"]
+    dry = kinds[3:]
+    assert dry[:4] == ["bed", "replay", "replay", "bed"], dry
+    idents = [t for event, kind, _, t in air.events if event == "start" and kind == "ident"]
+    assert len(idents) >= 2, dry
+    assert all(later - earlier >= 40.0 for earlier, later in pairwise(idents))
+    after_ident = dry[dry.index("ident") + 1]
+    assert after_ident in ("bed", "replay"), dry
+    assert air.longest_silence() < 2.0
