@@ -117,7 +117,8 @@ def _missing(worker: Worker, topic: str, consumer: str | None) -> list[Message]:
 
 # `.<name>.<tag>.<random>.tmp` (radio.artifacts.atomic_path) and `.<dir>.<tag>.tmp-<hex>` (the
 # pdf parser's staging folder), where the tag names the writing process (artifacts.temp_tag).
-TEMP = re.compile(r"^\..+\.p(?P<pid>\d+)h(?P<host>[0-9a-f]{4})\..*(\.tmp|\.tmp-[0-9a-f]{8})$")
+TEMP = re.compile(
+    r"^\..+\.p(?P<pid>\d+)h(?P<host>[0-9a-f]{4})(\..*)?(\.tmp|\.tmp-[0-9a-f]{8})$")
 UNTAGGED = re.compile(r"^\..+(\.tmp|\.tmp-[0-9a-f]{8})$")
 STALE_S = 3600.0  # another machine's temp (or an untagged one) this old is abandoned
 

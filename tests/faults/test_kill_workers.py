@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -428,3 +429,40 @@ async def test_sigkill_each_worker_mid_work_loses_nothing(
     # The kills that matter happened with work in hand.
     held = {n for n, w in workers.items() if w["mid_work"]}
     assert {"pdf", "summarizer", "writer", "tts", "playout", "recorder"} <= held, figures
+
+
+def test_temporaries_of_dead_writers_are_removed_at_start(tmp_path: Path) -> None:
+    """What `clean_temporaries` removes: a dead process's temps now; another machine's, or
+    untagged ones, only when old; never a live writer's, never an artifact."""
+    from radio.artifacts import temp_tag, write_atomic
+    from radio.recovery import STALE_S, clean_temporaries
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs
+    host = temp_tag().rsplit("h", 1)[1]
+    other = f"{(int(host, 16) + 1) % 0x10000:04x}"
+    folder = tmp_path / "papers" / "2305.03393" / "v1"
+    folder.mkdir(parents=True)
+    names = {
+        "dead": f".parsed.json.p{gone.pid}h{host}.abc123.tmp",
+        "live": f".parsed.json.{temp_tag()}.def456.tmp",
+        "other_new": f".summary.json.p{gone.pid}h{other}.x1.tmp",
+        "other_old": f".summary.json.p{gone.pid}h{other}.x2.tmp",
+        "untagged_old": ".text.txt.q9z.tmp",
+    }
+    for name in names.values():
+        (folder / name).write_text("half")
+    staging = folder.parent / f".v2.p{gone.pid}h{host}.tmp-0123abcd"
+    (staging / "pages").mkdir(parents=True)
+    (staging / "pages" / "001.png").write_bytes(b"half")
+    old = time.time() - STALE_S - 60
+    for key in ("other_old", "untagged_old"):
+        os.utime(folder / names[key], (old, old))
+    write_atomic(folder / "parsed.json", "{}")  # an artifact, and atomic_path's own name
+
+    removed = {p.name for p in clean_temporaries(tmp_path)}
+
+    assert removed == {names["dead"], names["other_old"], names["untagged_old"], staging.name}
+    left = {p.name for p in folder.iterdir()}
+    assert left == {"parsed.json", names["live"], names["other_new"]}
+    assert not staging.exists()
