@@ -73,9 +73,19 @@ class PoliteClient:
 
     async def get(self, url: str, *, params: dict[str, str] | None = None,
                   accept: Collection[int] = (200,)) -> httpx.Response:
-        """GET with the body read; statuses in `accept` are returned, others raise."""
+        """GET with the body read; statuses in `accept` are returned, others raise.
+
+        The whole body must come within `request_timeout_s`: a server that trickles bytes
+        never trips the per-read timeout, and would hold the turn of every other request.
+        """
         async with self.stream(url, params=params, accept=accept) as response:
-            await response.aread()
+            limit = self.settings.request_timeout_s
+            try:
+                async with asyncio.timeout(limit):
+                    await response.aread()
+            except TimeoutError:
+                raise FetchError(f"arXiv sent the answer too slowly: not whole within "
+                                 f"{limit:g} s ({response.url})") from None
             return response
 
     @contextlib.asynccontextmanager

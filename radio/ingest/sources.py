@@ -117,7 +117,8 @@ class ArxivSources:
         base = self.settings.fetcher.rss_base_url.rstrip("/")
         response = await self.polite.get(f"{base}/rss/{'+'.join(categories)}")
         feed = feedparser.parse(response.content)
-        if feed.bozo and not feed.entries and not feed.get("feed", {}).get("title"):
+        # No channel and no item: not an RSS answer at all (an empty body parses cleanly).
+        if not feed.entries and not feed.get("feed", {}).get("title"):
             raise ArxivApiError(f"unreadable RSS listing for {'+'.join(categories)}: "
                                 f"{feed.get('bozo_exception')}")
         papers: dict[str, PaperMeta] = {}

@@ -27,7 +27,9 @@ Faults (`fault(prefix, kind, times=1)`): "503" (the recorded rate-limit page wit
 Retry-After, 10 s as recorded unless `retry_after` says otherwise), "429", "500",
 "html" (an HTML page instead of a PDF), "empty" (0 bytes), "truncated" (the first half
 of the PDF, with a matching Content-Length), "drop" (the connection closes halfway
-through the body), "hang" (never answers).
+through the body), "hang" (never answers), "trickle" (the right answer, 64 bytes at a time
+every `pace` seconds, 0.5 unless said: a server that is alive but hopelessly slow),
+"malformed" (the right XML answer cut off in the middle of an element).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Fault:
     kind: str
     times: int | None
     retry_after: float | None = None
+    pace: float = 0.5
 
 
 @dataclass
@@ -170,11 +173,11 @@ class ArxivStandIn:
                 (arxiv_id, announce_type, licence) for arxiv_id in ids)
 
     def fault(self, prefix: str, kind: str, *, times: int | None = 1,
-              retry_after: float | None = None) -> None:
+              retry_after: float | None = None, pace: float = 0.5) -> None:
         if kind not in _FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(_FAULTS)}")
         with self._lock:
-            self._faults.append(Fault(prefix, kind, times, retry_after))
+            self._faults.append(Fault(prefix, kind, times, retry_after, pace))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -389,18 +392,36 @@ def _handler_for(standin: ArxivStandIn) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 status, headers, body = _FAULTS[fault.kind](standin, fault, status, headers, body)
             entry.status = status
-            self._send(status, headers, body, drop=fault is not None and fault.kind == "drop")
+            pace = fault.pace if fault is not None and fault.kind == "trickle" else None
+            self._send(status, headers, body, drop=fault is not None and fault.kind == "drop",
+                       pace=pace)
 
         def _send(self, status: int, headers: dict[str, str], body: bytes, *,
-                  drop: bool) -> None:
+                  drop: bool, pace: float | None = None) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if pace is not None:
+                self._trickle(body, pace)
+                return
             self.wfile.write(body[: len(body) // 2] if drop else body)
             if drop:
                 self.close_connection = True
+
+        def _trickle(self, body: bytes, pace: float) -> None:
+            """64 bytes every `pace` s until the body is sent, the client goes or we stop."""
+            for start in range(0, len(body), 64):
+                try:
+                    self.wfile.write(body[start:start + 64])
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    self.close_connection = True
+                    return
+                if standin._stopping.wait(pace):
+                    self.close_connection = True
+                    return
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -437,6 +458,10 @@ _FAULTS: dict[str, Any] = {
     "truncated": lambda s, f, status, headers, body: (status, headers, body[: len(body) // 2]),
     "drop": lambda s, f, status, headers, body: (status, headers, body),
     "hang": None,
+    "trickle": lambda s, f, status, headers, body: (status, headers, body),
+    "malformed": lambda s, f, status, headers, body: (status, headers,
+                                                      body[: body.rfind(b"</", 0, len(body) // 2)
+                                                           + 3 or len(body) // 2]),
 }
 
 # --- formats (as in the recordings) -------------------------------------------------------------
