@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -305,6 +306,16 @@ class SchedulerSettings(Section):
     latest_length_s: int = Field(10 * 60, description="Length of a between-shows 'latest'.")
     deep_dive_length_s: int = Field(10 * 60, description="Length of a between-shows deep dive.")
     catch_up_s: int = Field(3600, description="A show missed by less than this still fires.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:  # refused at start, not when the scheduler first needs the local time
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like "
+                             "Europe/Helsinki") from None
+        return value
 
 
 class ClockSettings(Section):
