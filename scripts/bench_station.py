@@ -1,12 +1,16 @@
 """The whole station end to end: seconds of voiced programme per second of wall time (JSON).
 
     .venv/bin/python scripts/bench_station.py --papers 4 --length 5m [--gpu] [--keep DIR]
+    .venv/bin/python scripts/bench_station.py --short    # the CI form: tiny LLM, 1 paper
 
 Starts `radio up` (every worker in one process, embedded broker, embedded defaults) on a
-fresh data root, ingests corpus PDFs as local files (`radio ingest`, so no arXiv 3-second
+fresh data root, with the arXiv stand-in (tests/support/arxiv_standin.py) as arXiv and its
+feed empty; ingests corpus PDFs as local files (`radio ingest`, so no arXiv 3-second
 rule), asks for one "latest" show of `--length` as soon as the papers are parsed, and
 watches the bus until its last line is voiced. The scheduler's filler is off
-(`buffer_ahead_s = 0`) so the show measured is the only one written.
+(`buffer_ahead_s = 0`) so the show measured is the only one written. Then breaking news: a
+paper appears in the stand-in's feed, the fetcher is told to poll, and the clock runs until
+its news show is on air. Last, related-paper queries over the bus.
 
 Figures:
 - airtime_factor: voiced seconds of the show / wall seconds from its request to its last
@@ -15,7 +19,12 @@ Figures:
 - stages: wall seconds of ingest+parse, the writer's own writing time (script.json),
   writing and voicing as seen on the bus; papers per hour parsed, embedded, summarized;
 - peak_rss_mb: the most resident memory of `radio up` and its children, sampled each
-  0.5 s (target <= 2500).
+  0.5 s (target <= 2500);
+- breaking_news: feed -> poll -> fetched (the 3 s rule: `fetch_s`) -> parsed -> summarized ->
+  written -> voiced -> first second on air (`latency_s`, target < 600);
+- query: p50/p99 ms of `related` asked of the embeddings worker over the bus (the station's
+  own small index; scripts/bench_index.py measures 100k and 1M vectors);
+- load_avg_1m at the start, the end and the highest seen: the machine may be shared.
 Prints one JSON object; the station's log is kept with `--keep`.
 """
 
@@ -26,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -41,22 +51,34 @@ sys.path.insert(0, str(ROOT))
 import aiomqtt  # noqa: E402
 import psutil  # noqa: E402
 
+from radio.backends.llm import tiny_model_path  # noqa: E402
 from radio.messages import (  # noqa: E402
+    Command,
+    EpisodeRecorded,
+    OnAirNow,
     PaperEmbedded,
+    PaperFetched,
     PaperParsed,
     PaperSummarized,
+    QueryReply,
     SegmentVoiced,
+    ShowRequested,
     ShowWritten,
     WorkerStatus,
+    topic_of,
 )
 from radio.shows.schedule import parse_length  # noqa: E402
+from tests.support.arxiv_standin import ArxivStandIn  # noqa: E402
 
 CORPUS_PDF = ROOT.parent / "shared" / "corpus" / "pdf"
 PAPERS = ["2304.02623v1.pdf", "2310.07875v1_excerpt-p1-7.pdf", "1804.07821v1.pdf",
           "2312.10997v5.pdf", "2308.08155v2.pdf", "2404.01230v1.pdf",
           "1912.10667v1.pdf", "2206.10883v3.pdf"]
-NEEDED = ("pdf", "summarizer", "embeddings", "writer", "tts", "recorder", "playout")
+NEEDED = ("fetcher", "pdf", "summarizer", "embeddings", "writer", "tts", "recorder", "playout")
 SHOW_ID = "latest-bench"
+NEWS = "2312.10997v5"  # appears in the stand-in's cs.CL feed mid-run (never ingested by hand)
+CATEGORIES = ("cs.AI", "cs.CL", "cs.LG", "cs.CV")
+QUERIES = 50
 
 
 def free_port() -> int:
@@ -106,8 +128,11 @@ class Watch:
 
 
 class PeakRSS:
+    """The station's resident memory (with its children) and the machine's load, sampled."""
+
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.peak_load = os.getloadavg()[0]
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -118,6 +143,7 @@ class PeakRSS:
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
+            self.peak_load = max(self.peak_load, os.getloadavg()[0])
             time.sleep(0.5)
 
 
@@ -129,6 +155,80 @@ def wait(predicate, timeout: float, what: str) -> None:
         time.sleep(0.25)
 
 
+async def _ask(port: int, prefix: str, action: str, args: dict[str, str], n: int
+               ) -> list[float]:
+    """Round trips (ms) of `n` query commands to the embeddings worker, one at a time."""
+    token = secrets.token_hex(6)
+    times = []
+    async with aiomqtt.Client("127.0.0.1", port, identifier=f"bench-q-{token}") as client:
+        await client.subscribe(f"{prefix}/{topic_of(QueryReply, token=token)}", qos=1)
+        replies = client.messages.__aiter__()
+        for _ in range(n):
+            command = Command(worker="embeddings", action=action,
+                              args={**args, "reply_to": token})
+            started = time.perf_counter()
+            await client.publish(f"{prefix}/{topic_of(Command, worker='embeddings')}",
+                                 command.to_json(), qos=1)
+            async with asyncio.timeout(30):
+                reply = QueryReply.from_json(bytes((await replies.__anext__()).payload or b""))
+            if reply.error:
+                raise RuntimeError(f"query failed: {reply.error}")
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def _command(port: int, prefix: str, worker: str, action: str) -> None:
+    async with aiomqtt.Client("127.0.0.1", port, identifier=f"bench-c-{os.getpid()}") as client:
+        await client.publish(f"{prefix}/{topic_of(Command, worker=worker)}",
+                             Command(worker=worker, action=action).to_json(), qos=1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 1)
+
+
+def breaking_news(watch: Watch, standin: ArxivStandIn, port: int, timeout: float) -> dict:
+    """A paper appears in the feed: seconds from the poll to each stage, to its air."""
+    arxiv_id = NEWS.split("v")[0]
+    show_id = f"news-{arxiv_id}"
+    standin.listing("cs.CL", [NEWS])
+    t0 = time.monotonic()
+    asyncio.run(_command(port, "radio", "fetcher", "poll"))
+
+    def first(model: type, where) -> float | None:
+        times = [at for at, m in watch.of(model) if where(m)]
+        return round(min(times) - t0, 1) if times else None
+
+    def on_air() -> float | None:
+        return first(OnAirNow, lambda m: m.show_id == show_id and m.mode == "live")
+
+    wait(lambda: on_air() is not None, timeout, "the breaking news to be on air")
+    paper = lambda m: m.arxiv_id == arxiv_id  # noqa: E731
+    show = lambda m: m.show_id == show_id  # noqa: E731
+    return {"paper": NEWS, "fetch_s": first(PaperFetched, paper),
+            "requested_s": first(ShowRequested, show), "parsed_s": first(PaperParsed, paper),
+            "summarized_s": first(PaperSummarized, paper), "written_s": first(ShowWritten, show),
+            "first_voiced_s": first(SegmentVoiced, show), "latency_s": on_air(),
+            "target_s": 600}
+
+
+def stage_breakdown(voiced: list[tuple[float, SegmentVoiced]], t_written: float | None
+                    ) -> dict:
+    """TTS wall seconds and voiced seconds per speaker, from the gaps between lines."""
+    per: dict[str, dict[str, float]] = {}
+    last = t_written
+    for at, m in sorted(voiced, key=lambda row: row[0]):
+        row = per.setdefault(m.speaker, {"wall_s": 0.0, "voiced_s": 0.0})
+        if last is not None:
+            row["wall_s"] += at - last
+        row["voiced_s"] += m.duration_s
+        last = at
+    return {k: {"wall_s": round(v["wall_s"], 1), "voiced_s": round(v["voiced_s"], 1),
+                "realtime_factor": round(v["voiced_s"] / v["wall_s"], 2) if v["wall_s"] else None}
+            for k, v in per.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=4, help="Corpus PDFs to ingest (<= 8).")
@@ -138,7 +238,13 @@ def main() -> None:
     parser.add_argument("--gpu", action="store_true", help="device = cuda for the LLM, TTS "
                         "and embedder (docs/gpu.md); without it device = cpu.")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the data root here.")
+    parser.add_argument("--tiny", action="store_true", help="The tiny test LLM (structure "
+                        "only: its words are nonsense).")
+    parser.add_argument("--short", action="store_true", help="CI form: --tiny, 1 paper, a "
+                        "1-minute show.")
     args = parser.parse_args()
+    if args.short:
+        args.tiny, args.papers, args.length = True, 1, "1m"
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-station-"))
     data = root / "data"
@@ -149,12 +255,18 @@ def main() -> None:
                RADIO_BUS__EMBEDDED_PORT=str(port), RADIO_HTTP_BIND=f"127.0.0.1:{free_port()}",
                RADIO_PLAYOUT__LISTEN_BIND=f"127.0.0.1:{free_port()}",
                RADIO_SCHEDULER__BUFFER_AHEAD_S="0", RADIO_SCHEDULER__STARTER_SHOWS="[]",
-               PYTHONPATH=str(ROOT))
+               RADIO_FETCHER__POLL_INTERVAL_S="86400", PYTHONPATH=str(ROOT))
+    standin = ArxivStandIn().start()
+    for category in CATEGORIES:  # an empty feed: the first poll finds nothing
+        standin.listing(category, [])
+    env.update(standin.env())
+    if args.tiny:
+        env["RADIO_LLM__MODEL_PATH"] = str(tiny_model_path())
     if args.threads:
         env["RADIO_LLM__N_THREADS"] = str(args.threads)
     device = "cuda" if args.gpu else "cpu"  # the figures say where they were made
     env.update({f"RADIO_{part}__DEVICE": device for part in ("LLM", "TTS", "EMBEDDER")})
-    pdfs = [str(CORPUS_PDF / name) for name in PAPERS[:args.papers]]
+    pdfs = [str(CORPUS_PDF / name) for name in [p for p in PAPERS if NEWS not in p][:args.papers]]
     length_s = parse_length(args.length)
 
     watch = Watch(port)
@@ -166,7 +278,9 @@ def main() -> None:
     rss = PeakRSS(station.pid)
     threading.Thread(target=rss.run, daemon=True).start()
     result: dict = {"papers": len(pdfs), "show_length_asked_s": length_s,
-                    "gpu": args.gpu, "data_root": str(root) if args.keep else None}
+                    "gpu": args.gpu, "tiny_llm": args.tiny, "threads": args.threads,
+                    "cpu_count": os.cpu_count(), "load_avg_1m_start": round(os.getloadavg()[0], 2),
+                    "data_root": str(root) if args.keep else None}
     try:
         def online() -> set[str]:
             return {s.worker for _, s in watch.of(WorkerStatus, "status/")
@@ -205,6 +319,13 @@ def main() -> None:
             times = sorted(at for at, _ in watch.of(model))
             return round(len(times) * 3600 / (times[-1] - t_ingest), 1) if times else None
 
+        rate = {"parsed": per_hour(PaperParsed), "embedded": per_hour(PaperEmbedded),
+                "summarized": per_hour(PaperSummarized)}
+        with contextlib.suppress(TimeoutError):  # the recorder's part, when it comes
+            wait(lambda: any(m.show_id == SHOW_ID for _, m in watch.of(EpisodeRecorded)),
+                 180, "the episode")
+        recorded = [at for at, m in watch.of(EpisodeRecorded) if m.show_id == SHOW_ID]
+
         result.update({
             "voiced_s": round(seconds, 1),
             "airtime_factor": round(seconds / (t_voiced - t_request), 3),
@@ -216,13 +337,23 @@ def main() -> None:
                 "written_to_last_voiced_s": round(t_voiced - t_written, 1) if t_written
                 else None,
                 "lines": len(voiced()),
-                "papers_per_hour": {"parsed": per_hour(PaperParsed),
-                                    "embedded": per_hour(PaperEmbedded),
-                                    "summarized": per_hour(PaperSummarized)},
+                "tts_per_speaker": stage_breakdown(voiced(), t_written),
+                "recorder_s": round(recorded[0] - t_voiced, 1) if recorded else None,
+                "llm_prompt_vs_generation": None,  # not exposed by the LLM backend yet
             },
+            "papers_per_hour": {**rate, "ingest_target": 3000,
+                                "note": "radio ingest of local PDFs: no fetch, no 3 s rule "
+                                        "(breaking_news.fetch_s has a fetch)"},
             "peak_rss_mb": round(rss.peak / 2**20),
             "targets": {"airtime_factor": 30 if args.gpu else 3, "peak_rss_mb": 2500},
         })
+        result["breaking_news"] = breaking_news(watch, standin, port, min(args.timeout, 1200))
+        parsed_ids = sorted({m.arxiv_id for _, m in watch.of(PaperParsed)})
+        ms = asyncio.run(_ask(port, "radio", "related", {"arxiv_id": parsed_ids[0], "k": "5"},
+                              QUERIES))
+        result["query"] = {"action": "related", "n": len(ms), "p50_ms": percentile(ms, 50),
+                           "p99_ms": percentile(ms, 99), "index_papers": len(parsed_ids),
+                           "target_p99_ms": 20}
     except (TimeoutError, RuntimeError) as exc:
         result["error"] = str(exc)
     finally:
@@ -233,7 +364,10 @@ def main() -> None:
             station.wait(60)
         except subprocess.TimeoutExpired:
             station.kill()
+        standin.stop()
         result["peak_rss_mb"] = round(rss.peak / 2**20)
+        result["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+        result["load_avg_1m_peak"] = round(rss.peak_load, 2)
         result["wall_s"] = round(time.monotonic() - started, 1)
         result["log"] = str(root / "station.log") if args.keep else None
     print(json.dumps(result, indent=1))

@@ -19,17 +19,24 @@ from tests.understanding.conftest import corpus_papers  # noqa: F401  (a fixture
 from tests.understanding.test_workers import parsed_message
 
 
+async def _until_taken(store: Store, paper: CorpusPaper, timeout: float = 900) -> None:
+    async with asyncio.timeout(timeout):
+        while store.stage(paper.arxiv_id, paper.version, "summary") is None:
+            await asyncio.sleep(0.1)
+
+
 def _news(arxiv_id: str) -> ShowRequested:
     return ShowRequested(show_id=f"news-{arxiv_id}", kind="deep_dive", date="2026-12-07",
                          length_s=60, paper_ids=[arxiv_id])
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # two summaries by the tiny model: ~1 min on 2 idle cores
 async def test_air_bound_papers_are_summarized_first(
         settings: Settings, corpus_papers: dict[str, CorpusPaper]) -> None:  # noqa: F811
     settings = settings.model_copy(update={"llm": LLMSettings(
         model_path=tiny_model_path(), n_ctx=2048, n_threads=1, summary_passages=1,
-        summary_regenerations=0, summary=SamplingSettings(temperature=0.2, max_tokens=120,
+        summary_regenerations=0, summary=SamplingSettings(temperature=0.2, max_tokens=900,
                                                           seed=3))})
     papers = sorted(corpus_papers.values(), key=lambda p: len(p.text))[:4]
     first, later, named, plain = papers
@@ -56,7 +63,12 @@ async def test_air_bound_papers_are_summarized_first(
         await worker.refresh_air()  # (or the background look got there first)
         assert (worker.status_detail()["queued_for_air"],
                 worker.status_detail()["queued_background"]) == (2, 1)
-        await probe.expect(PaperSummarized, timeout=600, count=3)
-        order = [m.arxiv_id for m in probe.messages(PaperSummarized)]
-        assert order == [first.arxiv_id, named.arxiv_id, later.arxiv_id]
+        # Which paper the worker takes next shows in its stage (pending from the start):
+        # after `first`, `named`, then `later`; `plain` waits for an idle LLM.
+        await _until_taken(store, named)
+        assert store.stage(later.arxiv_id, later.version, "summary") is None
+        await _until_taken(store, later)
+        assert store.stage(plain.arxiv_id, plain.version, "summary") is None
+        done = await probe.expect(PaperSummarized, timeout=60)
+        assert done.arxiv_id == first.arxiv_id
     store.close()
