@@ -89,6 +89,8 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(
 def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     monkeypatch.setenv("RADIO_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("RADIO_BUS__EMBEDDED_PORT", str(settings.bus.embedded_port))
+    if settings.database_url:
+        monkeypatch.setenv("RADIO_DATABASE_URL", settings.database_url)
 
 
 async def test_cli_changes_are_stored_and_published(settings: Settings,
@@ -133,6 +135,7 @@ class FastClock:
         await asyncio.sleep(seconds / self.speed)
 
 
+@pytest.mark.usefixtures("database_url")
 async def test_a_schedule_added_by_the_cli_fires_at_its_time(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     _env(monkeypatch, settings)
@@ -171,6 +174,7 @@ async def test_a_schedule_added_by_the_cli_fires_at_its_time(
             ctx.store.close()
 
 
+@pytest.mark.usefixtures("database_url")
 async def test_scheduler_keeps_the_writer_ahead_of_the_air(settings: Settings) -> None:
     from radio.artifacts import DataRoot
     from radio.shows.records import pending_seconds, record_request
@@ -201,6 +205,7 @@ def shipped_scheduler() -> SchedulerSettings:
         return SchedulerSettings(**tomllib.load(shipped)["scheduler"])
 
 
+@pytest.mark.usefixtures("database_url")
 async def test_starter_shows_are_scheduled_once_at_the_first_start(settings: Settings) -> None:
     cfg = settings.model_copy(update={"scheduler": shipped_scheduler()})
     ctx = Context.from_settings(cfg)

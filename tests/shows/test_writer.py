@@ -46,10 +46,11 @@ def assert_complete(script: Script, paper_ids: list[str]) -> None:
     assert len({line.speaker for line in script.lines}) >= 2
 
 
+@pytest.mark.usefixtures("database_url")
 async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Settings) -> None:
     settings = settings.model_copy(update={"llm": server_down()})
     data = DataRoot(settings.data_dir)
-    store = Store(settings.database_path)
+    store = Store.open(settings)
     ids = add_papers(store, data, DEFAULT_PAPERS, DAY)
     async with running_worker("writer", settings), \
             BusProbe(settings, [ShowWritten.TOPIC]) as probe:
