@@ -6,6 +6,7 @@ The search commands (`search`, `related`, `rank`) join this group from radio/cli
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 
 import typer
@@ -23,6 +24,14 @@ app = typer.Typer(no_args_is_help=True)
 
 PIPELINE = ("fetch", "pdf", "summary", "summarize", "embed", "embeddings")  # display order
 STYLES = {"done": "green", "failed": "bold red", "no_text": "yellow", "pending": "cyan"}
+# C0/C1 controls (tab and newline kept): paper text must not drive the terminal (colours,
+# OSC 8 links, cursor moves).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def untrusted(text: str) -> str:
+    """Paper text for the terminal: no control characters and no rich markup."""
+    return escape(_CONTROLS.sub("", text))
 
 
 def _store() -> Store:
@@ -104,7 +113,8 @@ def _papers_table(rows: list[dict], total: int, width: int) -> Table:
     table.add_column("title", overflow="ellipsis", no_wrap=True,
                      width=max(8, width - sum(widths.values()) - chrome()))
     for n, row in enumerate(rows):
-        table.add_row(*(columns[name][n] for name in widths), row["title"] or "(not recorded)")
+        table.add_row(*(columns[name][n] for name in widths),
+                      untrusted(row["title"] or "(not recorded)"))
     return table
 
 
@@ -151,13 +161,13 @@ def show_paper(arxiv_id: str = typer.Argument(..., help="arXiv id, e.g. 2312.109
 def _paper_panel(paper: Row) -> Panel:
     authors = json.loads(paper["authors"] or "[]")
     lines = [  # paper text is untrusted: escaped, so it carries no rich markup
-        f"[bold]{escape(paper['title'])}[/]",
-        escape(", ".join(authors[:12]) + (" et al." if len(authors) > 12 else "")),
+        f"[bold]{untrusted(paper['title'])}[/]",
+        untrusted(", ".join(authors[:12]) + (" et al." if len(authors) > 12 else "")),
         f"[dim]categories:[/] {', '.join(json.loads(paper['categories'] or '[]'))}   "
         f"[dim]published:[/] {paper['published'] or '?'}   [dim]source:[/] {paper['source']}",
         f"[dim]licence:[/] {paper['licence_url'] or 'unknown'}",
         "",
-        escape(paper["abstract"][:600] + ("…" if len(paper["abstract"]) > 600 else "")),
+        untrusted(paper["abstract"][:600] + ("…" if len(paper["abstract"]) > 600 else "")),
     ]
     return Panel("\n".join(lines), title=f"{paper['arxiv_id']} v{paper['latest_version']}")
 
