@@ -99,3 +99,13 @@ async def test_a_trickling_pdf_download_stops_at_its_time_limit(
     assert time.monotonic() - started < 6
     assert list(tmp_path.iterdir()) == [tmp_path / "data"] or not target.exists()
     assert not any(p.name.startswith(".paper") for p in tmp_path.iterdir())  # no temp file
+
+
+async def test_http_500_is_retried_then_given_up_on(sources: ArxivSources,
+                                                    standin: ArxivStandIn) -> None:
+    standin.fault("/rss/", "500")
+    assert await sources.daily_listing(["cs.AI"])  # one 500, then the answer
+    standin.fault("/rss/", "500", times=None)
+    with pytest.raises(FetchError, match=r"HTTP 500 from .*gave up after 2 attempts"):
+        await sources.daily_listing(["cs.AI"])
+    assert [r.status for r in standin.requests] == [500, 200, 500, 500]

@@ -1,7 +1,7 @@
 """Unsayable Unicode through every TTS backend: emoji, right-to-left scripts, math
 alphanumerics, bidi controls, zero-width and combining marks. The words around them are
-spoken; a line with nothing speakable is a clear NothingToSay (the tts worker leaves that
-line out: tests/voices/test_tts_worker.py), never a crash or noise.
+spoken; a line with nothing speakable is a clear NothingToSay (the tts worker gives that
+line no audio: radio/workers/tts.py), never a crash or noise.
 """
 
 from __future__ import annotations
