@@ -31,7 +31,7 @@ def _news(arxiv_id: str) -> ShowRequested:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # two summaries by the tiny model: ~1 min on 2 idle cores
+@pytest.mark.timeout(1200)  # three summaries by the tiny model: ~1 min on 2 idle cores
 async def test_air_bound_papers_are_summarized_first(
         settings: Settings, corpus_papers: dict[str, CorpusPaper]) -> None:  # noqa: F811
     settings = settings.model_copy(update={"llm": LLMSettings(
@@ -71,4 +71,7 @@ async def test_air_bound_papers_are_summarized_first(
         assert store.stage(plain.arxiv_id, plain.version, "summary") is None
         done = await probe.expect(PaperSummarized, timeout=60)
         assert done.arxiv_id == first.arxiv_id
+        # let `later` finish: a stop mid-generation would leave the model's thread running
+        await probe.expect(PaperSummarized, timeout=900,
+                           where=lambda m: m.arxiv_id == later.arxiv_id)
     store.close()
