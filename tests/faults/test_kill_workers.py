@@ -81,8 +81,6 @@ def station_env(arxiv: ArxivStandIn) -> dict[str, str]:
         "RADIO_LLM__MODEL_PATH": str(tiny_model_path()),
         "RADIO_LLM__SUMMARY_PASSAGES": "2",
         "RADIO_LLM__SUMMARY_REGENERATIONS": "0",
-        "RADIO_LLM__SUMMARY__MAX_TOKENS": "200",  # the tiny model's text is not checked here
-        "RADIO_LLM__DIALOGUE__MAX_TOKENS": "150",
         "RADIO_WRITER__DISCUSSION_COUNT": "1",
         "RADIO_WRITER__MAX_REGENERATIONS": "0",
         "RADIO_WRITER__HOSTS": json.dumps(HOSTS),
