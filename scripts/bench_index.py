@@ -135,8 +135,11 @@ def main() -> None:
     args = parser.parse_args()
     faiss.omp_set_num_threads(args.threads)
     started = time.perf_counter()
-    runs = [bench(n, kind, args.queries, n <= args.hnsw_max)
-            for n in args.sizes for kind in args.kinds]
+    runs = []
+    for n in args.sizes:
+        for kind in args.kinds:
+            runs.append(bench(n, kind, args.queries, n <= args.hnsw_max))
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)  # kept if cut short
     print(json.dumps({"dim": DIM, "k": K, "queries": args.queries, "threads": args.threads,
                       "target_p99_ms": TARGET_P99_MS, "station_nprobe": IVF_NPROBE,
                       "load_avg_1m": round(os.getloadavg()[0], 2), "runs": runs,
