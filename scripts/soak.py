@@ -4,22 +4,23 @@
 
 The real workers (pdf, embeddings, writer, tts, recorder, scheduler, playout), each its
 own `radio worker` process, on a real mosquitto, with `clock.time_scale` = --scale: the
-scheduler and the playout clock run that many times faster than real time, from
-the real time once every worker has had --startup seconds to start. The corpus PDFs are
-ingested at the start (`radio ingest`: `fetched_at` is now). The schedule is the starter
-schedule's shape, moved so its shows have papers: a daily (every day) 1 simulated hour in
-and a weekly 3 hours in. Shows are seeded with the real time, and a show's papers are
-those fetched on its day: a simulated day other than today would have nothing to air (the
-daily's second run, a day later, finds no papers of its day and fails; the fallback covers
-it). The scheduler fills the time between with "latest" shows and deep dives. The writer runs on its
-no-LLM path (the LLM server it is pointed at does not exist: every line is the checked
-fallback), the summarizer and the fetcher do not run (no LLM; no arXiv). The playout has
-no outputs: its silence meter measures the timeline itself.
+scheduler and the playout clock run that many times faster than real time, from the
+real time once the workers are up (the two that read the clock start last). The corpus
+PDFs are ingested at the start (`radio ingest`: `fetched_at` is now). The schedule has
+the starter schedule's shape, moved so its shows have papers: a daily (every day) one
+simulated hour in and a weekly three hours in. Shows are seeded with the real time, and a
+show's papers are those fetched on its day: a simulated day other than today has nothing
+to air (the daily's second run, a day later, finds no papers of its day and fails; the
+fallback covers it). The scheduler fills the time between with "latest" shows and deep
+dives. The writer runs on its no-LLM path (the LLM server it is pointed at does not
+exist: every line is the checked fallback); the summarizer and the fetcher do not run
+(no LLM; no arXiv). The playout has no outputs: its silence meter measures the timeline.
 
 Figures: dead air and the longest silence on the timeline (playout's meter), seconds
 aired live and in fallback, shows requested/written/voiced/recorded, errors per worker,
 and for each worker its RSS, open file descriptors (psutil, from outside) and asyncio
-tasks (its status) at the first simulated hour and at the end. Prints one JSON object.
+tasks (its status) at the first sample, a quarter in ("warm": models loaded, first
+episodes recorded) and at the end, with RSS at each sample. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ from tests.support.ports import free_port  # noqa: E402
 
 CORPUS_PDF = ROOT.parent / "shared" / "corpus" / "pdf"
 WORKERS = ("pdf", "embeddings", "writer", "tts", "recorder", "scheduler", "playout")
+CLOCKED = ("scheduler", "playout")  # they read the station clock: started last, quickly
+CLOCK_LEAD_S = 20.0  # real seconds they get to start before the simulated start
 INSTANCE = "soak"
 
 
@@ -116,8 +119,8 @@ class Watch:
                 if topic in names:
                     self.counts[names[topic]] += 1
 
-    def online(self) -> bool:
-        return all(self.status.get(w) and self.status[w].state == "online" for w in WORKERS)
+    def online(self, names: tuple[str, ...] = WORKERS) -> bool:
+        return all(self.status.get(w) and self.status[w].state == "online" for w in names)
 
 
 def environment(data: Path, broker: Mosquitto, scale: float,
@@ -174,35 +177,45 @@ def soak(folder: Path, hours: float, scale: float, papers: int, startup_s: float
     broker = Mosquitto(folder / "mosquitto").start()
     watch = Watch(broker.port)
     threading.Thread(target=watch.run, daemon=True).start()
-    started_at = datetime.now(UTC) + timedelta(seconds=startup_s)
-    env = environment(data, broker, scale, started_at)
     logs = folder / "logs"
     logs.mkdir(exist_ok=True)
     procs: dict[str, subprocess.Popen] = {}
-    try:
-        for name in WORKERS:
+
+    def start(names: tuple[str, ...], env: dict[str, str]) -> None:
+        for name in names:
             procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "radio", "worker", name, "--instance", INSTANCE],
                 cwd=ROOT, env=env, stdout=(logs / f"{name}.log").open("ab"),
                 stderr=subprocess.STDOUT)
-        wait(watch.online, startup_s * 3, "every worker online")
+
+    try:
+        env = environment(data, broker, scale, datetime.now(UTC))  # they read no clock
+        unclocked = tuple(w for w in WORKERS if w not in CLOCKED)
+        start(unclocked, env)
+        wait(lambda: watch.online(unclocked), startup_s, "the workers online")
         pdfs = sorted(CORPUS_PDF.glob("*.pdf"))[:papers]
         subprocess.run([sys.executable, "-m", "radio", "ingest", *map(str, pdfs)], cwd=ROOT,
                        env=env, stdout=(logs / "ingest.log").open("ab"),
                        stderr=subprocess.STDOUT, timeout=600, check=False)
+        started_at = datetime.now(UTC) + timedelta(seconds=CLOCK_LEAD_S)
+        start(CLOCKED, environment(data, broker, scale, started_at))
+        wait(watch.online, startup_s, "the scheduler and the playout online")
         time.sleep(max(0.0, (started_at - datetime.now(UTC)).total_seconds()))
-        hour_s = 3600 / scale
-        series, first = [], None
-        for hour in range(1, int(hours) + 1):
-            time.sleep(max(0.0, started_at.timestamp() + hour * hour_s - time.time()))
+        step_h = min(1.0, hours / 8)  # at least 8 samples
+        series, samples = [], []
+        for index in range(1, round(hours / step_h) + 1):
+            hour = index * step_h
+            time.sleep(max(0.0, started_at.timestamp() + hour * 3600 / scale - time.time()))
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"workers exited: {dead}; see {logs}")
-            now = sample(procs, watch)
-            first = first or now
+            samples.append((hour, sample(procs, watch)))
             playout = watch.status.get("playout")
-            series.append({"hour": hour, "rss_mb": {n: r["rss_mb"] for n, r in now.items()},
+            series.append({"hour": round(hour, 2),
+                           "rss_mb": {n: r["rss_mb"] for n, r in samples[-1][1].items()},
                            "silence": playout.detail.get("silence") if playout else None})
+        # Warm: a quarter in, once models are loaded and the first episodes recorded.
+        warm = next(s for h, s in samples if h >= hours / 4)
         end = sample(procs, watch)
         playout = watch.status["playout"].detail
         return {
@@ -214,9 +227,9 @@ def soak(folder: Path, hours: float, scale: float, papers: int, startup_s: float
             "fallback_s": playout.get("fallback_s"),
             "shows_requested_by_kind": dict(watch.kinds), "counts": dict(watch.counts),
             "errors_by_worker": dict(watch.errors), "first_errors": watch.first_errors,
-            "workers": {n: {"start": first[n] if first else None, "end": end[n]}
+            "workers": {n: {"first": samples[0][1][n], "warm": warm[n], "end": end[n]}
                         for n in procs},
-            "hourly": series,
+            "samples": series,
         }
     finally:
         for proc in procs.values():
@@ -236,8 +249,8 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--scale", type=float, default=60.0)
     parser.add_argument("--papers", type=int, default=14)
-    parser.add_argument("--startup", type=float, default=60.0,
-                        help="real seconds the workers get to start")
+    parser.add_argument("--startup", type=float, default=600.0,
+                        help="real seconds the workers may take to start")
     parser.add_argument("--keep", type=Path, default=None, help="keep data and logs here")
     args = parser.parse_args()
     if args.keep:
