@@ -215,6 +215,7 @@ async def test_rtmp_video_with_licence_aware_pictures(settings: Settings, corpus
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("database_url")
 async def test_a_restart_resumes_the_timeline(settings: Settings, corpus: Path) -> None:
     data = DataRoot(settings.data_dir)
     show = voice_show(data, "daily-restart", sentences(corpus, 5))
@@ -224,7 +225,7 @@ async def test_a_restart_resumes_the_timeline(settings: Settings, corpus: Path) 
             await probe.publish(segment)
         await probe.expect(OnAirNow, timeout=60, where=lambda m: m.mode == "live" and m.seq == 1)
         await asyncio.sleep(0.5)  # the worker stops in the middle of line 1
-    store = Store(settings.database_path)
+    store = Store.open(settings)
     aired = {seq for _, seq in store.aired_at(["daily-restart"])}
     assert aired == {0}
     assert store.get_kv("playout.position") == {"show_id": "daily-restart", "seq": 1,
