@@ -43,14 +43,6 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
 class SchedulerWorker(Worker):
     name = "scheduler"
     consumes = (ScheduleChanged,)
