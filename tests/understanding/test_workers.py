@@ -65,6 +65,7 @@ async def test_summarizer_worker_summarizes_stores_and_is_idempotent(
     store.close()
 
 
+@pytest.mark.usefixtures("database_url")
 async def test_summarizer_rejects_a_paper_missing_from_the_store(
         settings: Settings, corpus_papers: dict[str, CorpusPaper]) -> None:
     settings = settings.model_copy(update={"llm": LLMSettings(model_path=tiny_model_path(),
