@@ -49,3 +49,18 @@ def disk_refusal(root: Path, cfg: DiskSettings) -> str | None:
         return None
     return (f"disk nearly full: {free:.0f} MB free under {root}, below the reserve of "
             f"{cfg.reserve_mb:.0f} MB (disk.reserve_mb); new work waits, the air plays on")
+
+
+async def llm_server_problem(base_url: str, timeout_s: float = 3.0) -> str | None:
+    """Why the OpenAI-compatible server at `base_url` does not answer, or None when it does
+    (GET /models: cheap, no generation; a model server that is down or hung both fail)."""
+    import httpx  # only for a station that uses a server
+
+    url = f"{base_url.rstrip('/')}/models"
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            reply = await client.get(url)
+        reply.raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"LLM server at {base_url} does not answer: {type(exc).__name__}: {exc}"[:300]
+    return None

