@@ -303,8 +303,9 @@ async def _drive(station: Station) -> None:
                 station.kill_and_restart(name, mid_work=bool(when))
         if not asked and all(_stage(station.store, s) == len(PAPERS) for s in STAGES):
             asked = True
+            papers = [a for p in PAPERS for a in ("--paper", p.split("v")[0])]
             done = await asyncio.to_thread(station.cli, "show", "run", "daily", "--length",
-                                           "1m", "--id", SHOW_ID)
+                                           "1m", "--id", SHOW_ID, *papers)
             assert done.returncode == 0, done.stdout + done.stderr
         if len(station.killed) == len(WORKERS) and _finished(station):
             break
