@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 
 from radio.broker import EmbeddedBroker
-from radio.config import BusSettings, PlayoutSettings, Settings, get_settings
+from radio.config import Settings, get_settings
 from radio.worker import Context
 from tests.support.mosquitto import Mosquitto
-from tests.support.ports import free_port
 from tests.support.postgres import database_url, postgres_server  # noqa: F401 (fixtures)
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from tests.support.settings import CORPUS, make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -27,13 +25,6 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("RADIO_CONFIG", str(tmp_path / "no-config.toml"))
     get_settings.cache_clear()
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    bus = overrides.pop("bus", None) or BusSettings(embedded_port=free_port(), heartbeat_s=1.0)
-    # The listener stream gets a free port, so tests running side by side never compete.
-    overrides.setdefault("playout", PlayoutSettings(listen_bind=f"127.0.0.1:{free_port()}"))
-    return Settings(data_dir=data_dir, bus=bus, **overrides)
 
 
 @pytest.fixture

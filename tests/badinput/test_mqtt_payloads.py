@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from radio.messages import ErrorReport, ShowRequested, ShowWritten
 from radio.store import Store
 from radio.worker import MAX_PAYLOAD_BYTES
-from tests.conftest import make_settings
 from tests.support.harness import BusProbe, running_worker
 from tests.support.mosquitto import Mosquitto
 from tests.support.relay import RelayWorker
+from tests.support.settings import make_settings
 
 GOOD = ShowRequested(show_id="after-the-bad-one", kind="latest", date="2026-11-21", length_s=60)
 VALID = GOOD.model_dump(mode="json")

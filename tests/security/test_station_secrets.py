@@ -23,13 +23,13 @@ import psutil
 import pytest
 from pydantic import SecretStr
 
-from tests.conftest import make_settings
 from tests.security.broker import ProductionBroker, password
 from tests.support.arxiv_standin import ArxivStandIn
 from tests.support.icecast import SOURCE_PASSWORD, Icecast
 from tests.support.nginx_rtmp import NginxRtmp
 from tests.support.ports import free_port
 from tests.support.procs import radio_env, spawn, stop, wait_for
+from tests.support.settings import make_settings
 
 STREAM_KEY = "live_81234567_kEyOfTwItCh"
 OBS_PASSWORD = "obs-pass-Jq47Zr"
