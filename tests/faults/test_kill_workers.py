@@ -167,7 +167,7 @@ class Station:
         self.killed[name] = {"at_s": round(at - self.t0, 1), "mid_work": mid_work,
                              "kill_wall": datetime.now(UTC)}
         print(f"faults: {name} killed at {at - self.t0:.0f}s (mid-work: {mid_work})",
-              flush=True)
+              file=sys.stderr, flush=True)  # stdout stays JSON in scripts/bench_faults.py
         self.start(name)
 
     def alive(self) -> None:
