@@ -31,6 +31,9 @@ def test_compose_file_is_valid_and_complete() -> None:
     for name in workers.WORKERS:
         env = services[name]["environment"]
         assert env["RADIO_BROKER_URL"].startswith(f"mqtt://{name}:"), name  # one user each
+        assert env["RADIO_DATABASE_URL"].startswith("postgresql://"), name  # one shared store
+        assert services[name]["depends_on"]["db"] == {"condition": "service_healthy"}, name
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     gpu = services["llm"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["capabilities"] == ["gpu"]
 
