@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
+import pytest
+
+from radio.config import PdfSettings
+from radio.ingest.pdf_images import CardInfo
+from radio.ingest.pdf_parse import parse_to_dir
 from radio.store import Operations, Store
+from tests.ingest.pdf_corpus import manifest
+from tests.support.settings import CORPUS
 
 RAG_SURVEY = "2312.10997"
 VISION = {"1804.07821", "1912.10667", "2203.06947", "2103.15348"}  # cs.CV in the manifest
@@ -37,3 +46,25 @@ def insert_papers(store: Store, papers: list[CorpusPaper]) -> None:
     with store.transaction() as t:
         for paper in papers:
             paper.store_in(t)
+
+
+@pytest.fixture(scope="session")
+def corpus_papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CorpusPaper]:
+    """Every corpus PDF with a text layer, parsed by radio.ingest (no page images)."""
+    out_root = tmp_path_factory.mktemp("parsed")
+    papers: dict[str, CorpusPaper] = {}
+    for file, row in manifest().items():
+        if not file.startswith("pdf/"):
+            continue
+        match = re.match(r"(\d{4}\.\d{4,5})(?:v(\d+))?", row["arxiv_id"])
+        assert match, row
+        arxiv_id, version = match.group(1), int(match.group(2) or 1)
+        title = re.sub(r"\s*\((?:pages?|first) [^)]*\)$", "", row["title"])
+        out = out_root / arxiv_id
+        parse_to_dir(CORPUS / file, out, CardInfo(arxiv_id, title), PdfSettings(), images=False)
+        text = (out / "text.txt").read_text(encoding="utf-8")
+        sections = json.loads((out / "sections.json").read_text(encoding="utf-8"))
+        yymm = arxiv_id[:4]
+        papers[arxiv_id] = CorpusPaper(arxiv_id, version, title, abstract_of(sections, text),
+                                       text, sections, f"20{yymm[:2]}-{yymm[2:]}-01T00:00:00")
+    return papers

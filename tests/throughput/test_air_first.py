@@ -14,8 +14,11 @@ from radio.shows.airbound import air_bound
 from radio.shows.records import record_request
 from radio.store import Store
 from tests.support.harness import BusProbe, running_worker
-from tests.support.understanding import CorpusPaper, insert_papers
-from tests.understanding.conftest import corpus_papers  # noqa: F401  (a fixture)
+from tests.support.understanding import (
+    CorpusPaper,
+    corpus_papers,  # noqa: F401  (a fixture)
+    insert_papers,
+)
 from tests.understanding.test_workers import parsed_message
 
 
