@@ -10,6 +10,7 @@ run: setup
 # The whole suite, slow tests (real models, long-running servers) included: what CI runs.
 test: setup
 	.venv/bin/ruff check radio tests scripts
+	.venv/bin/mypy
 	.venv/bin/python -m pytest -q -ra --durations=25
 
 # Before a commit: lint, types and the fast tests, on the venv that setup made.

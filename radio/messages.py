@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,6 +24,8 @@ def utcnow() -> datetime:
 
 
 PaperSource = Literal["api", "rss", "oai", "local"]
+WorkerState = Literal["starting", "online", "offline"]
+AirMode = Literal["live", "fallback", "ident", "idle"]
 
 
 class Artifact(BaseModel):
@@ -204,7 +206,7 @@ class OnAirNow(Message):
     TOPIC = "onair/now"
     KEY_FIELDS = ("show_id", "seq", "started_at")
 
-    mode: Literal["live", "fallback", "ident", "idle"]
+    mode: AirMode
     show_id: str | None = None
     show_title: str | None = None
     seq: int | None = None
@@ -224,7 +226,7 @@ class WorkerStatus(Message):
 
     worker: str
     instance: str
-    state: Literal["starting", "online", "offline", "stub"]
+    state: WorkerState
     version: str
     backlog: int = 0
     handled: int = 0
@@ -327,7 +329,10 @@ def topic_of(model: type[Message], **names: str) -> str:
     return model.TOPIC.format(**names) if names else model.TOPIC
 
 
-def parse(model: type[Message], payload: bytes) -> Message:
+AnyMessage = TypeVar("AnyMessage", bound=Message)
+
+
+def parse(model: type[AnyMessage], payload: bytes) -> AnyMessage:
     """Decode a payload; raises ValueError with a readable reason."""
     try:
         return model.from_json(payload)

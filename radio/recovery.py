@@ -26,9 +26,10 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from radio.artifacts import temp_tag
 from radio.bus import Subscription
@@ -78,9 +79,9 @@ async def on_wanted(worker: Worker, payload: bytes) -> None:
         spawn(worker, announce(worker, wanted.topic, wanted.worker))
 
 
-def spawn(worker: Worker, job: object) -> None:
+def spawn(worker: Worker, job: Coroutine[Any, Any, Any]) -> None:
     """Run an announce beside the bus loop (it reads the store and files)."""
-    task = asyncio.ensure_future(job)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(job)
     worker._announcing.add(task)
     task.add_done_callback(worker._announcing.discard)
 

@@ -127,7 +127,7 @@ class Live:
     async def on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         try:
             if topic == OnAirNow.TOPIC:
-                self.now = parse(OnAirNow, payload)  # type: ignore[assignment]
+                self.now = parse(OnAirNow, payload)
                 self.payload = payload
                 await self.broadcast()
             elif topic == ScheduleChanged.TOPIC:

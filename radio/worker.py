@@ -33,14 +33,22 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar, cast
 
 from radio import __version__, recovery
 from radio.artifacts import DataRoot
 from radio.bus import Bus, Subscription
 from radio.config import Settings
 from radio.health import disk_refusal, process_stats
-from radio.messages import Command, ErrorReport, Message, WorkerStatus, parse, topic_of
+from radio.messages import (
+    Command,
+    ErrorReport,
+    Message,
+    WorkerState,
+    WorkerStatus,
+    parse,
+    topic_of,
+)
 from radio.store import Store
 
 log = logging.getLogger(__name__)
@@ -107,11 +115,13 @@ class Context:
         return cls(settings=settings, store=Store.open(settings), data=data)
 
 
-class Worker:
+M = TypeVar("M", bound=Message)  # what a worker's handle() takes: the union of its consumes
+
+
+class Worker(Generic[M]):
     name: ClassVar[str]
     consumes: ClassVar[tuple[type[Message], ...]] = ()
     produces: ClassVar[tuple[type[Message], ...]] = ()
-    implemented: ClassVar[bool] = True
     # New work waits while the data root's disk is nearly full (False: the playout plays on).
     needs_disk: ClassVar[bool] = True
     # Heavy libraries the worker imports lazily from threads; see `preload`.
@@ -146,13 +156,13 @@ class Worker:
     async def setup(self) -> None:
         """Load models, open files; runs once before the first message."""
 
-    async def handle(self, message: Message) -> None:
+    async def handle(self, message: M) -> None:
         raise NotImplementedError(f"{self.name} does not handle {type(message).__name__}")
 
     async def background(self) -> None:
         """A loop that runs beside the handler (a clock, a poller); return when done."""
 
-    def priority(self, message: Message) -> int:
+    def priority(self, message: M) -> int:
         """Lower is more urgent; equal priorities keep their order of arrival."""
         return 0
 
@@ -201,7 +211,7 @@ class Worker:
     def status_topic(self) -> str:
         return topic_of(WorkerStatus, worker=self.name) + f"/{self.instance}"
 
-    def _status(self, state: str) -> WorkerStatus:
+    def _status(self, state: WorkerState) -> WorkerStatus:
         return WorkerStatus(
             worker=self.name, instance=self.instance, state=state, version=__version__,
             backlog=self.store.backlog(self.name) + self._queue.qsize(),
@@ -209,16 +219,13 @@ class Worker:
             detail={**self.status_detail(), "process": process_stats()},
         )
 
-    async def publish_status(self, state: str | None = None) -> None:
+    async def publish_status(self, state: WorkerState | None = None) -> None:
         if state is None:
-            state = "stub" if not self.implemented else "online" if self.ready.is_set() \
-                else "starting"
+            state = "online" if self.ready.is_set() else "starting"
         await self.bus.publish(self.status_topic, self._status(state).to_json(), retain=True)
 
     async def run(self) -> None:
         """Run until cancelled; leaves an `offline` status behind."""
-        if not self.implemented:
-            self.log.warning("%s is a stub: not implemented yet, it handles nothing", self.name)
         # A writer killed mid-write left a temp file behind: gone before anything else.
         for path in await asyncio.to_thread(recovery.clean_temporaries, self.data.root):
             self.log.info("removed %s, left by a stopped process", path)
@@ -311,7 +318,7 @@ class Worker:
         if model is None:
             return
         try:
-            message = parse(model, payload)
+            message = self._parse(model, payload)
         except ValueError as exc:
             self.failed += 1
             await self.report_error(topic, None, f"bad payload: {exc}"[:1000],
@@ -347,12 +354,16 @@ class Worker:
             topic, payload = await self._queue.get()
             await self._handle_one(topic, payload)
 
+    def _parse(self, model: type[Message], payload: bytes) -> M:
+        """One of `consumes`, which together make M."""
+        return cast(M, parse(model, payload))
+
     async def _requeue(self, topic: str, payload: bytes) -> None:
         model = self._by_topic.get(topic)
         if model is None:
             return
         try:
-            priority = self.priority(parse(model, payload))
+            priority = self.priority(self._parse(model, payload))
         except ValueError:
             priority = 0  # `_handle_one` meets the bad payload and reports it
         await self._queue.put((topic, payload), priority)
@@ -376,7 +387,7 @@ class Worker:
 
     async def _handle_one(self, topic: str, payload: bytes) -> None:
         await self._wait_for_disk()
-        message = parse(self._by_topic[topic], payload)
+        message = self._parse(self._by_topic[topic], payload)
         # The queue can hold a message twice: received during setup and found pending by
         # `_handle_loop`, or queued again by a requeue. The inbox says if it is still to do.
         if not self.store.inbox_is_pending(self.name, message.id, self.instance):

@@ -130,7 +130,7 @@ def status(
     table.add_column("last error / note", overflow="fold", min_width=10)
     now = datetime.now(UTC)
     for s in statuses:
-        colour = {"online": "green", "stub": "yellow"}.get(s.state, "red")
+        colour = {"online": "green", "starting": "yellow"}.get(s.state, "red")
         seen = f"{(now - s.updated_at).total_seconds():.0f}s ago"
         table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", _backlog(s),
                       str(s.handled), str(s.failed), seen,

@@ -476,7 +476,8 @@ class Screen:
 
     def __init__(self, folder: Path, size: str, station: str, *, write_files: bool) -> None:
         self.folder = folder
-        self.size = tuple(int(v) for v in size.split("x"))
+        width, height = (int(v) for v in size.split("x"))
+        self.size = (width, height)
         self.station = station
         self.write_files = write_files
         self.image: Path | None = None

@@ -18,6 +18,7 @@ import ssl
 import string
 import threading
 from dataclasses import dataclass, field
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class RtmpRelay:
     def _forward(self, reader: _Reader, upstream: socket.socket) -> None:
         for part in HANDSHAKE:
             upstream.sendall(reader.take(part))
-        chunk_size, streams = 128, {}
+        chunk_size, streams = 128, cast(dict[int, Any], {})
         while True:
             header, csid, fmt = reader.basic_header()
             state = streams.setdefault(csid, _Chunks())

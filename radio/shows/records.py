@@ -7,12 +7,12 @@ import json
 from radio.artifacts import DataRoot
 from radio.messages import ShowRequested
 from radio.shows.script import Script, script_path
-from radio.store import Store
+from radio.store import Operations, Store
 
 PENDING = ("requested", "written")  # on their way to the voices
 
 
-def record_request(store: Store, request: ShowRequested) -> bool:
+def record_request(store: Operations, request: ShowRequested) -> bool:
     """Note a requested show; False if the show id is already known."""
     return store.claim_show(request.show_id, request.kind, request.date,
                             request.model_dump_json())

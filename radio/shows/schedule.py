@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from radio.config import Settings
 from radio.messages import ScheduleChanged, ScheduleEntry, ShowKind, ShowRequested
-from radio.store import Store, now_iso
+from radio.store import Operations, Store, now_iso
 
 SEEDED_KEY = "schedule.starter_shows_seeded"
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -156,7 +156,8 @@ def run_marker(store: Store, entry_id: int) -> str | None:
     return row["last_run"] if row else None
 
 
-def claim_run(store: Store, entry_id: int, seen: str | None, due: datetime) -> bool:
+def claim_run(store: Operations, entry_id: int, seen: str | None,
+              due: datetime) -> bool:
     """Move the entry's last run from `seen` (read before deciding it is due) to `due`;
     True for the one scheduler that did it, however many race for the show."""
     return store.claim_schedule_run(entry_id, seen, due.isoformat())

@@ -65,7 +65,7 @@ class Row(tuple):
         row._index = index
         return row
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)
@@ -165,7 +165,7 @@ class SqliteBackend:
                      " name TEXT NOT NULL, applied_at TEXT NOT NULL)")
             current = _applied(conn)
             if current == 0:  # a database from before schema_migrations: user_version says
-                legacy = int(conn.row("PRAGMA user_version")[0])
+                legacy = int((conn.row("PRAGMA user_version") or (0,))[0])
                 for number, (name, _) in enumerate(MIGRATION_FILES[:legacy], start=1):
                     conn.run("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                              (number, name, _now()))
@@ -180,7 +180,7 @@ class SqliteBackend:
 
     def journal_mode(self) -> str:
         with self.read() as conn:
-            return str(conn.row("PRAGMA journal_mode")[0])
+            return str((conn.row("PRAGMA journal_mode") or ("",))[0])
 
 
 def _applied(conn: Connection) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -98,9 +99,11 @@ class Paper(BaseModel):
 # --- generation --------------------------------------------------------------------------
 
 
-def within(passages: list[Passage], budget: int, count_tokens) -> list[Passage]:
+def within(passages: list[Passage], budget: int,
+           count_tokens: Callable[[str], int]) -> list[Passage]:
     """The passages that fit the prompt's budget, the abstract first, in the paper's order."""
-    kept, used = [], 0
+    kept: list[Passage] = []
+    used = 0
     for passage in passages:
         used += count_tokens(passage.text) + 12
         if used > budget and kept:

@@ -41,7 +41,7 @@ RELATED = 5
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-class EmbeddingsWorker(Worker):
+class EmbeddingsWorker(Worker[PaperParsed | PaperSummarized]):
     name = "embeddings"
     preload = ("faiss", "sentence_transformers")
     consumes = (PaperParsed, PaperSummarized)
@@ -58,7 +58,7 @@ class EmbeddingsWorker(Worker):
     def _load(self) -> Library:
         return Library(self.store, load_embedder(self.settings.embedder), self.data.index_dir)
 
-    def priority(self, message: PaperParsed | PaperSummarized) -> int:  # type: ignore[override]
+    def priority(self, message: PaperParsed | PaperSummarized) -> int:
         return 1 if isinstance(message, PaperSummarized) else 0  # new papers first
 
     async def handle(self, message: PaperParsed | PaperSummarized) -> None:

@@ -33,7 +33,7 @@ POLL = None  # a request for a poll, beside lists of ids
 BREAKING_PER_POLL = 2  # arXiv announces hundreds at once: news for the best few only
 
 
-class FetcherWorker(Worker):
+class FetcherWorker(Worker[Message]):
     name = "fetcher"
     consumes = ()
     produces = (PaperFetched, ShowRequested)
@@ -91,7 +91,8 @@ class FetcherWorker(Worker):
         ingestor = getattr(self, "ingestor", None)
         return {
             "polls": getattr(self, "polls", 0),
-            "last_poll": self.last_poll.isoformat() if getattr(self, "last_poll", None) else None,
+            "last_poll": last_poll.isoformat() if (last_poll := getattr(self, "last_poll", None))
+            else None,
             "fetched_today": ingestor.fetched_today() if ingestor else 0,
             "arxiv_requests": ingestor.polite.sent if ingestor else 0,
             "categories": self.settings.categories,

@@ -27,7 +27,7 @@ ACTIONS = {"stream_start": ("Stream", True), "stream_stop": ("Stream", False),
            "record_start": ("Record", True), "record_stop": ("Record", False)}
 
 
-class ObsWorker(Worker):
+class ObsWorker(Worker[OnAirNow]):
     name = "obs"
     consumes = ()
     produces = ()

@@ -30,7 +30,7 @@ STAGE = "pdf"
 DONE = ("done", "no_text")
 
 
-class PdfWorker(Worker):
+class PdfWorker(Worker[PaperFetched]):
     name = "pdf"
     preload = ("pymupdf",)
     consumes = (PaperFetched,)

@@ -25,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from radio.clock import StationClock
-from radio.messages import Command, Message, OnAirNow, SegmentVoiced, parse
+from radio.messages import AirMode, Command, OnAirNow, SegmentVoiced, parse
 from radio.playout import sounds, visuals
 from radio.playout.listeners import HttpStreamOutput
 from radio.playout.meter import SilenceMeter
@@ -34,10 +34,11 @@ from radio.playout.timeline import Cue, Timeline
 from radio.worker import PermanentError, Worker
 
 POSITION_KEY = "playout.position"
-MODES = {"live": "live", "replay": "fallback", "bed": "fallback", "ident": "ident"}
+MODES: dict[str, AirMode] = {"live": "live", "replay": "fallback", "bed": "fallback",
+                             "ident": "ident"}
 
 
-class PlayoutWorker(Worker):
+class PlayoutWorker(Worker[SegmentVoiced]):
     name = "playout"
     preload = ("scipy.signal",)
     consumes = (SegmentVoiced,)
@@ -87,8 +88,7 @@ class PlayoutWorker(Worker):
 
     # --- work: voiced lines ------------------------------------------------------------
 
-    async def handle(self, message: Message) -> None:
-        assert isinstance(message, SegmentVoiced)
+    async def handle(self, message: SegmentVoiced) -> None:
         try:
             path = await asyncio.to_thread(self.data.verify, message.audio)
         except (FileNotFoundError, ValueError) as exc:

@@ -17,18 +17,17 @@ import asyncio
 from radio import feed, web
 from radio.episodes.assemble import AssemblyError
 from radio.episodes.episode import Episode, collect_segments, record_episode, save_episode
-from radio.messages import EpisodeRecorded, Message, SegmentVoiced
+from radio.messages import EpisodeRecorded, SegmentVoiced
 from radio.worker import PermanentError, Worker
 
 
-class RecorderWorker(Worker):
+class RecorderWorker(Worker[SegmentVoiced]):
     name = "recorder"
     preload = ("pyloudnorm", "scipy.signal")
     consumes = (SegmentVoiced,)
     produces = (EpisodeRecorded,)
 
-    async def handle(self, message: Message) -> None:
-        assert isinstance(message, SegmentVoiced)
+    async def handle(self, message: SegmentVoiced) -> None:
         if self._recorded(message.show_id):
             self.log.debug("%s already recorded; segment %d ignored", message.show_id,
                            message.seq)

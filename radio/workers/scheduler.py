@@ -43,7 +43,7 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
-class SchedulerWorker(Worker):
+class SchedulerWorker(Worker[ScheduleChanged]):
     name = "scheduler"
     consumes = (ScheduleChanged,)
     produces = (ShowRequested,)

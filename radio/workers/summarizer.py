@@ -39,7 +39,7 @@ FOR_AIR, BACKGROUND_WORK = 0, 1  # queue priorities: lower goes first
 AIR_REFRESH_S = 15.0
 
 
-class SummarizerWorker(Worker):
+class SummarizerWorker(Worker[PaperParsed]):
     name = "summarizer"
     preload = ("llama_cpp", "sentence_transformers")
     consumes = (PaperParsed,)
@@ -56,7 +56,7 @@ class SummarizerWorker(Worker):
     async def setup(self) -> None:
         self.summarizer = await asyncio.to_thread(self._load)
 
-    def priority(self, message: PaperParsed) -> int:  # type: ignore[override]
+    def priority(self, message: PaperParsed) -> int:
         # A paper named by a pending request (breaking news) may be newer than the last look.
         urgent = message.arxiv_id in self.air or message.arxiv_id in explicit_ids(self.store)
         level = FOR_AIR if urgent else BACKGROUND_WORK

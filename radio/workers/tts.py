@@ -42,7 +42,7 @@ class Voiced:
     problems: list[str] = field(default_factory=list)
 
 
-class TtsWorker(Worker):
+class TtsWorker(Worker[ShowWritten]):
     name = "tts"
     preload = ("scipy.signal", "piper", "kokoro_onnx", "misaki.en")
     consumes = (ShowWritten,)
@@ -74,8 +74,7 @@ class TtsWorker(Worker):
         return {"voices": self.hosts, "fallback": self.fallback,
                 "lines_voiced": self.lines_voiced, "fallbacks": self.fallbacks}
 
-    async def handle(self, message: Message) -> None:
-        assert isinstance(message, ShowWritten)
+    async def handle(self, message: ShowWritten) -> None:
         lines = self._read_script(message).lines
         if not lines:
             raise PermanentError(f"{message.show_id}: the script has no lines")

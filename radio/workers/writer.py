@@ -58,7 +58,7 @@ class YieldingWriter(ShowWriter):
         return super().write_slot(*args, **kwargs)
 
 
-class WriterWorker(Worker):
+class WriterWorker(Worker[ShowRequested]):
     name = "writer"
     preload = ("llama_cpp", "faiss")
     consumes = (ShowRequested,)
@@ -70,7 +70,7 @@ class WriterWorker(Worker):
     yielded = 0
     llm_server: str | None = None  # with a server (llm.backend openai): up or down
 
-    def priority(self, message: ShowRequested) -> int:  # type: ignore[override]
+    def priority(self, message: ShowRequested) -> int:
         if message.kind == "news":
             return NEWS
         return FILLER if message.filler else ON_SCHEDULE

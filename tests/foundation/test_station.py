@@ -36,15 +36,14 @@ def _up_status_and_clean_stop(tmp_path: Path, cfg: Settings, env: dict[str, str]
             except RuntimeError:
                 return None
             states = {s["worker"]: s["state"] for s in found.values()}
-            ready = all(states.get(n) in ("online", "stub") for n in workers.WORKERS)
+            ready = all(states.get(n) == "online" for n in workers.WORKERS)
             return found if ready else None
 
         found = wait_for(all_up, 240, interval=2, what="every worker online")
         by_worker = {s["worker"]: s for s in found.values()}
         assert set(by_worker) == set(workers.WORKERS)
         for name, status in by_worker.items():
-            cls = workers.load(name)
-            assert status["state"] == ("online" if cls.implemented else "stub"), name
+            assert status["state"] == "online", name
         # On air with no Icecast: a listener's player opens the station's own mp3 stream.
         heard = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
                                 "-of", "csv=p=0", f"http://{listen}/radio.mp3"],
