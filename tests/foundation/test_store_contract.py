@@ -16,19 +16,9 @@ import pytest
 
 from radio.store import MIGRATIONS, Store
 from tests.support import store_race
-from tests.support.postgres import Postgres, missing_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 _numbers = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with Postgres(tmp_path_factory.mktemp("postgres")) as server:
-        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -36,7 +26,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a fresh, empty store lives: a SQLite path or a new PostgreSQL database."""
     if request.param == "sqlite":
         return str(tmp_path / "radio.sqlite3")
-    server = request.getfixturevalue("postgres")
+    server = request.getfixturevalue("postgres_server")
     return server.fresh_database(f"t{next(_numbers)}")
 
 

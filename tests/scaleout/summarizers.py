@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import json
 import re
 import shutil
@@ -28,13 +27,13 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from radio.artifacts import DataRoot, write_atomic
-from radio.config import BusSettings, PdfSettings, Settings
-from radio.ingest.pdf_images import CardInfo
-from radio.ingest.pdf_parse import parse_to_dir
+from radio.config import BusSettings, Settings
 from radio.messages import PaperParsed, PaperSummarized, WorkerStatus
 from radio.store import Operations, Store
+from tests.ingest.pdf_corpus import manifest
 from tests.support.harness import BusProbe
 from tests.support.procs import spawn, stop
+from tests.support.understanding import parse_corpus_pdf
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 LISTING = "api/cat_csLG_OR_csAI_max20_2026-04-30.xml"  # 20 real new papers, abstracts only
@@ -55,12 +54,6 @@ class CorpusPaper:
     def store_in(self, store: Operations) -> None:
         store.upsert_paper(self.arxiv_id, self.version, title=self.title, authors=[],
                            abstract=self.abstract, categories=["cs.LG"], source="local")
-
-
-def manifest() -> dict[str, dict[str, str]]:
-    """The corpus MANIFEST's rows by file name."""
-    with (CORPUS / "MANIFEST.tsv").open(newline="", encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle, delimiter="\t")}
 
 
 def corpus_papers(out_root: Path, count: int, pdfs: Sequence[str] | None = None,
@@ -86,18 +79,9 @@ def corpus_papers(out_root: Path, count: int, pdfs: Sequence[str] | None = None,
 
 
 def _pdf_paper(out_root: Path, file: str, row: dict[str, str]) -> CorpusPaper:
-    match = re.match(r"(\d{4}\.\d{4,5})(?:v(\d+))?", row["arxiv_id"])
-    assert match, row
-    arxiv_id, version = match.group(1), int(match.group(2) or 1)
-    title = re.sub(r"\s*\((?:pages?|first) [^)]*\)$", "", row["title"])
-    out = out_root / arxiv_id
-    parse_to_dir(CORPUS / file, out, CardInfo(arxiv_id, title), PdfSettings(), images=False)
-    text = (out / "text.txt").read_text(encoding="utf-8")
-    sections = json.loads((out / "sections.json").read_text(encoding="utf-8"))
-    abstract = next((" ".join(p["text"] for p in s["paragraphs"])
-                     for s in sections["sections"] if s["kind"] == "abstract"),
-                    " ".join(text.split()[:150]))
-    return CorpusPaper(arxiv_id, version, title, abstract, text, sections)
+    pdf = parse_corpus_pdf(out_root, file, row)
+    return CorpusPaper(pdf.arxiv_id, pdf.version, pdf.title, pdf.abstract, pdf.text,
+                       pdf.sections)
 
 
 @dataclass
