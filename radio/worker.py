@@ -184,6 +184,10 @@ class Worker(Generic[M]):
     # --- what a worker calls -------------------------------------------------------------
 
     async def publish(self, message: Message, *, retain: bool = False) -> None:
+        """Publish one of `produces` (the ACLs and the re-announce are built from it)."""
+        if type(message) not in self.produces:
+            raise TypeError(f"{self.name} publishes {type(message).__name__}, which is not "
+                            f"among its produces")
         await self.bus.publish(message.TOPIC, message.to_json(), qos=1, retain=retain)
 
     async def report_error(self, topic: str, key: str | None, reason: str,

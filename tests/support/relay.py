@@ -15,14 +15,14 @@ from radio.messages import ShowRequested, ShowWritten
 from radio.worker import Worker
 
 
-class RelayWorker(Worker):
+class RelayWorker(Worker[ShowRequested]):
     """shows/requested -> shows/written, with a tiny script file as the artifact."""
 
     name = "relay"
     consumes = (ShowRequested,)
     produces = (ShowWritten,)
 
-    async def handle(self, message: ShowRequested) -> None:  # type: ignore[override]
+    async def handle(self, message: ShowRequested) -> None:
         delay = float(os.environ.get("RELAY_DELAY_S", "0"))
         if delay:
             await asyncio.sleep(delay)
@@ -34,13 +34,13 @@ class RelayWorker(Worker):
             script=self.data.artifact(script), lines=0, estimated_s=0.0, paper_ids=[]))
 
 
-class SinkWorker(Worker):
+class SinkWorker(Worker[ShowWritten]):
     """Consumes shows/written and records each show id."""
 
     name = "sink"
     consumes = (ShowWritten,)
 
-    async def handle(self, message: ShowWritten) -> None:  # type: ignore[override]
+    async def handle(self, message: ShowWritten) -> None:
         self.data.verify(message.script)
         with (self.data.root / "handled.txt").open("a") as trace:
             trace.write(f"{message.show_id}\n")
