@@ -196,7 +196,7 @@ class Worker(Generic[M]):
         self.store.record_failure(self.name, topic, key, reason, detail)
         report = ErrorReport(worker=self.name, topic=topic, key=key, reason=reason,
                              detail=detail[-4000:])
-        await self.publish(report)
+        await self.bus.publish(report.TOPIC, report.to_json(), qos=1)  # every worker's
 
     def waiting_before(self, priority: int) -> bool:
         """Whether a message more urgent than `priority` waits in the queue (any thread)."""
