@@ -23,8 +23,6 @@ import asyncio
 import json
 import sys
 import tempfile
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,18 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from radio.store import Store  # noqa: E402
 from tests.faults.test_broker_restart import (  # noqa: E402
-    CHAIN,
     PAPERS,
-    StatusWatch,
-    Workers,
-    stage_done,
+    restart_mid_run,
     station,
 )
 from tests.faults.test_kill_workers import run_scenario  # noqa: E402
 from tests.support.arxiv_standin import ArxivStandIn  # noqa: E402
 from tests.support.mosquitto import Mosquitto  # noqa: E402
 from tests.support.postgres import Postgres  # noqa: E402
-from tests.support.procs import wait_for  # noqa: E402
 
 
 async def kill_figures(folder: Path, database_url: str | None) -> dict:
@@ -63,7 +57,7 @@ async def broker_figures(folder: Path, database_url: str | None) -> dict:
             workers = station(folder, broker, arxiv, database_url)
             store = Store.open(workers.settings)
             try:
-                return await _restart_mid_run(workers, broker, store)
+                return await restart_mid_run(workers, broker, store)
             finally:
                 store.close()
                 await asyncio.to_thread(workers.stop_all)
@@ -71,32 +65,6 @@ async def broker_figures(folder: Path, database_url: str | None) -> dict:
         broker.stop()
 
 
-async def _restart_mid_run(workers: Workers, broker: Mosquitto, store: Store) -> dict:
-    async with StatusWatch(workers.settings) as watch:
-        for name in CHAIN[:-1]:
-            workers.start(name)
-        await asyncio.to_thread(workers.wait_online, CHAIN[:-1])
-        workers.start("fetcher")
-        await asyncio.to_thread(wait_for, lambda: stage_done(store, "fetch"), 120, 0.2,
-                                "the first paper fetched")
-        restarted = datetime.now(UTC)
-        await asyncio.to_thread(broker.restart)
-        back = datetime.now(UTC)
-        await asyncio.to_thread(wait_for, lambda: all(watch.first_after(n, back) for n in CHAIN),
-                                60, 0.5, "every worker back")
-        start = time.monotonic()
-        await asyncio.to_thread(wait_for, lambda: len(stage_done(store, "embed")) == len(PAPERS),
-                                240, 1.0, "every paper embedded")
-        return {
-            "broker_down_s": round((back - restarted).total_seconds(), 2),
-            "reconnect_s": {n: round((watch.first_after(n, back) - restarted).total_seconds(), 2)
-                            for n in CHAIN},
-            "papers": len(PAPERS),
-            "parsed": len(stage_done(store, "pdf")),
-            "embedded": len(stage_done(store, "embed")),
-            "lost": len(PAPERS) - len(stage_done(store, "embed")),
-            "last_paper_embedded_after_reconnect_s": round(time.monotonic() - start, 1),
-        }
 
 
 async def main() -> None:
