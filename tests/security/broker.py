@@ -7,7 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.support.ports import free_port, start_server, stop_server
+from tests.support.mosquitto import MosquittoServer
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "mosquitto"
@@ -19,7 +20,7 @@ def password(user: str) -> str:
     return f"pw-{user}-7f3a"
 
 
-class ProductionBroker:
+class ProductionBroker(MosquittoServer):
     def __init__(self, workdir: Path) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -41,12 +42,3 @@ class ProductionBroker:
 
     def url(self, user: str, pw: str | None = None) -> str:
         return f"mqtt://{user}:{pw or password(user)}@127.0.0.1:{self.port}"
-
-    def start(self) -> ProductionBroker:
-        self.proc = start_server(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
-                                 self.dir / "mosquitto.log", self.port)
-        return self
-
-    def stop(self) -> None:
-        stop_server(self.proc)
-        self.proc = None

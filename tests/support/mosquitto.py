@@ -6,13 +6,35 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Self
 
 from tests.support.ports import free_port, start_server, stop_server
 
 USER, PASSWORD = "radio", "test-secret"
 
 
-class Mosquitto:
+class MosquittoServer:
+    """A mosquitto process run from `<dir>/mosquitto.conf` on `port`, stopped by PID."""
+
+    dir: Path
+    port: int
+    proc: subprocess.Popen | None
+
+    def start(self) -> Self:
+        self.proc = start_server(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
+                                 self.dir / "mosquitto.log", self.port)
+        return self
+
+    def stop(self) -> None:
+        stop_server(self.proc)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class Mosquitto(MosquittoServer):
     def __init__(self, workdir: Path) -> None:
         if not shutil.which("mosquitto"):
             raise RuntimeError("mosquitto is not installed (scripts/setup.sh installs it)")
@@ -40,16 +62,3 @@ class Mosquitto:
     @property
     def url(self) -> str:
         return f"mqtt://{USER}:{PASSWORD}@127.0.0.1:{self.port}"
-
-    def start(self) -> Mosquitto:
-        self.proc = start_server(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
-                                 self.dir / "mosquitto.log", self.port)
-        return self
-
-    def stop(self) -> None:
-        stop_server(self.proc)
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
