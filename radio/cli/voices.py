@@ -53,8 +53,8 @@ def say_text(
 ) -> None:
     """Speak one line into a WAV file, exactly as the tts worker would voice it."""
     from radio.backends.tts import UnknownVoice, load_voice, say
-    from radio.voices.audio import finish_line, write_audio
-    from radio.voices.normalize import normalize
+    from radio.speech.audio import finish_line, write_audio
+    from radio.speech.normalize import normalize
 
     cfg = settings()
     try:

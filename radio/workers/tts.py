@@ -28,7 +28,7 @@ from radio.artifacts import InvalidId
 from radio.backends.tts import NothingToSay, Voice, load_voice, say, validate_voices
 from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
 from radio.shows.script import Line, Script, load_script
-from radio.voices.audio import finish_line, write_audio
+from radio.speech.audio import finish_line, write_audio
 from radio.worker import Context, PermanentError, Worker
 
 

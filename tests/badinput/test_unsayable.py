@@ -13,7 +13,7 @@ import pytest
 
 from radio.backends.tts import NothingToSay, load_voice, say
 from radio.config import Settings
-from radio.voices.normalize import normalize
+from radio.speech.normalize import normalize
 
 LINES = [
     "🤖🚀 Language models are 🔥 this week 👀",

@@ -17,7 +17,7 @@ from radio.config import Settings
 from radio.episodes.assemble import Cue, Segment
 from radio.episodes.transcript import render_vtt
 from radio.shows.script import save_script
-from radio.voices.audio import finish_line, write_audio
+from radio.speech.audio import finish_line, write_audio
 from tests.support.voices import Paper, make_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "asr_wer.py"

@@ -10,7 +10,7 @@ import pytest
 
 from radio.backends.tts import UnknownVoice, load_voice, say, validate_voices
 from radio.config import Settings, TTSSettings
-from radio.voices.normalize import normalize
+from radio.speech.normalize import normalize
 from tests.support.voices import Paper
 
 

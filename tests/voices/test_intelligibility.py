@@ -13,7 +13,7 @@ import pytest
 
 from radio.artifacts import DataRoot
 from radio.config import Settings
-from radio.voices.asr import transcribe, wer
+from radio.speech.asr import transcribe, wer
 from tests.support.harness import running_worker
 from tests.support.voices import Paper, make_script, voice_show
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from radio.voices.normalize import normalize
+from radio.speech.normalize import normalize
 from tests.support.voices import Paper
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
-from radio.voices.normalize import normalize
+from radio.speech.normalize import normalize
 
 if TYPE_CHECKING:
     from radio.config import Settings

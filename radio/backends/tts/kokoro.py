@@ -140,7 +140,7 @@ def load(voice: str, settings: Settings) -> KokoroVoice:
     if settings.tts.kokoro_misaki:
         _misaki()
     # With misaki it reads acronyms and brand names as written ("LLM", "TabLib"): the
-    # "kokoro" engine in radio.voices.normalize; espeak phonemes get spelled-out letters.
+    # "kokoro" engine in radio.speech.normalize; espeak phonemes get spelled-out letters.
     engine = "kokoro" if settings.tts.kokoro_misaki else "kokoro-espeak"
     return KokoroVoice(f"kokoro:{voice}", voice, model, settings.tts.speed,
                        settings.tts.kokoro_misaki, engine)

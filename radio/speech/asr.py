@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radio.voices.normalize import normalize
+from radio.speech.normalize import normalize
 
 RATE = 16000  # Whisper hears 16 kHz mono
 

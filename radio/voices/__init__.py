@@ -1,1 +1,0 @@
-"""What the voices say: text normalization before synthesis, and intelligibility checks."""
