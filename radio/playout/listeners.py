@@ -20,7 +20,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from radio.config import PlayoutSettings
-from radio.playout.outputs import PcmOutput, mp3_to_stdout
+from radio.playout.supervise import PcmOutput, mp3_to_stdout
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ the store and keeps its place there (`kv: playout.position`), so a restarted pla
 goes on where it stopped. A line goes on this instance's timeline only once it has claimed
 it in the store (`claim_segment`, by `playout/<instance>`): two playout instances on one
 database never air the same line, whatever reaches them (a redelivery, a restart that
-restores lines another instance received, shared subscriptions off). Outputs
-(radio.playout.outputs): Icecast mp3 with now-playing titles, the same mp3 served directly
-over HTTP (playout.listen_bind, for a station without Icecast), RTMP video, and `onair/`
-files for OBS; each restarts on its own.
+restores lines another instance received, shared subscriptions off). Outputs,
+each an ffmpeg child restarted on its own (radio.playout.supervise): Icecast mp3 with
+now-playing titles (icecast), the same mp3 served directly over HTTP (listeners;
+playout.listen_bind, for a station without Icecast), RTMP video (rtmp), and `onair/` files
+for OBS (screen).
 
 Commands (`commands/playout`): `skip` (the current sound), `restart` (`args.output`:
 icecast or rtmp; all if none).
@@ -27,9 +28,12 @@ from zoneinfo import ZoneInfo
 from radio.clock import StationClock
 from radio.messages import AirMode, Command, OnAirNow, SegmentVoiced, parse
 from radio.playout import sounds, visuals
+from radio.playout.icecast import IcecastOutput
 from radio.playout.listeners import HttpStreamOutput
 from radio.playout.meter import SilenceMeter
-from radio.playout.outputs import IcecastOutput, PcmOutput, RtmpOutput, Screen
+from radio.playout.rtmp import RtmpOutput
+from radio.playout.screen import Screen
+from radio.playout.supervise import PcmOutput
 from radio.playout.timeline import Cue, Timeline
 from radio.worker import PermanentError, Worker
 

@@ -19,7 +19,8 @@ from pydantic import SecretStr
 
 from radio.config import PlayoutSettings
 from radio.playout import sounds
-from radio.playout.outputs import IcecastOutput, PcmOutput, _pcm_input, redact
+from radio.playout.icecast import IcecastOutput
+from radio.playout.supervise import PcmOutput, pcm_input, redact
 from tests.support.icecast import SOURCE_PASSWORD, Icecast
 
 RATE = 24000
@@ -35,7 +36,7 @@ class FileOutput(PcmOutput):
 
     def command(self) -> list[str]:
         self.files.append(self.folder / f"part{len(self.files)}.mp3")
-        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *_pcm_input(self.rate),
+        return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *pcm_input(self.rate),
                 "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1", "-f", "mp3",
                 str(self.files[-1])]
 

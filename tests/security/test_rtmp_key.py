@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from radio.config import PlayoutSettings
-from radio.playout.outputs import RtmpOutput
+from radio.playout.rtmp import RtmpOutput
 from radio.playout.rtmp_relay import RtmpRelay
 from tests.support.nginx_rtmp import NginxRtmp
 
