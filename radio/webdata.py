@@ -123,8 +123,9 @@ def script_lines(data: DataRoot, show_id: str) -> list[dict[str, Any]]:
     try:
         path = data.show_dir(show_id) / "script.json"
         script = json.loads(path.read_text())
-        return [line for segment in script.get("segments", [])
-                for line in segment.get("lines", []) if isinstance(line, dict)]
+        blocks = script.get("blocks", script.get("segments", []))  # older: "segments"
+        return [line for block in blocks
+                for line in block.get("lines", []) if isinstance(line, dict)]
     except (InvalidId, OSError, ValueError, AttributeError):
         return []
 

@@ -79,7 +79,7 @@ def figures(script: Script, papers: dict[str, Paper], texts: dict[str, str]) -> 
     for prev, line in pairwise(lines):
         run = run + 1 if line.speaker == prev.speaker else 1
         runs.append(run)
-    discussed = [s.slot.paper_ids[0] for s in script.segments if s.slot.kind == "discussion"]
+    discussed = [s.slot.paper_ids[0] for s in script.blocks if s.slot.kind == "discussion"]
     for arxiv_id in dict.fromkeys(discussed):
         sheet = papers[arxiv_id].facts
         if sheet is None or not sheet.results:
@@ -203,12 +203,12 @@ def main() -> None:
         "wall_s_per_show_minute": round(wall / minutes, 1),
         "cpu_s_per_show_minute": round(cpu / minutes, 1),
         **listened,
-        "segments_by": dict(Counter(s.source for s in script.segments)),
-        "llm_calls": sum(s.attempts for s in script.segments),
-        "lines_by_model": sum(s.model_lines for s in script.segments),
-        "lines_by_fallback": sum(s.fallback_lines for s in script.segments),
+        "segments_by": dict(Counter(s.source for s in script.blocks)),
+        "llm_calls": sum(s.attempts for s in script.blocks),
+        "lines_by_model": sum(s.model_lines for s in script.blocks),
+        "lines_by_fallback": sum(s.fallback_lines for s in script.blocks),
         "rejected_lines_by_reason": dict(sum(
-            (reasons(s.problems) for s in script.segments), Counter()).most_common()),
+            (reasons(s.problems) for s in script.blocks), Counter()).most_common()),
         "show_checks": script.problems,
         "fact_sheet_s_each": SUMMARY_SECONDS,
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),

@@ -1,7 +1,8 @@
 """A show on paper: the rundown (what goes on air, for how long) and the dialogue lines.
 
-A show is planned first as a `Rundown` of `Slot`s (intro, paper segments with their time
-budgets, transitions, outro), then each slot is written as `Line`s between named hosts.
+A show is planned first as a `Rundown` of `Slot`s (intro, paper discussions with their
+time budgets, transitions, outro), then each slot is written as a `Block` of `Line`s
+between named hosts.
 The `Script` holds both and is stored as JSON at `shows/<show_id>/script.json`.
 """
 
@@ -11,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from radio.artifacts import DataRoot, write_atomic
 from radio.messages import ShowKind
 
-SegmentSource = Literal["llm", "summary", "abstract", "template", "extractive"]
+BlockSource = Literal["llm", "summary", "abstract", "template", "extractive"]
 SlotKind = Literal["intro", "discussion", "headline", "revision", "transition", "theme",
                    "outro"]
 
@@ -76,15 +77,16 @@ class Rundown(BaseModel):
         return list(dict.fromkeys(pid for slot in self.slots for pid in slot.paper_ids))
 
 
-class Segment(BaseModel):
-    """A slot as written: its lines, and how they came to be."""
+class Block(BaseModel):
+    """A slot as written: its lines, and how they came to be (a "segment" is one voiced
+    line, in the messages, the store and the playout)."""
 
     model_config = ConfigDict(extra="forbid")
     slot: Slot
     lines: list[Line]
     # llm; summary or abstract: the fallback from the paper's stored summary or its cleaned
     # abstract; template: the show's own words; extractive: older scripts' paper sentences.
-    source: SegmentSource
+    source: BlockSource
     attempts: int = 0
     problems: list[str] = Field(default_factory=list, description="Checks failed on the way.")
     grounding_rate: float = 1.0
@@ -104,15 +106,16 @@ class Script(BaseModel):
     words_per_minute: int
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     writing_s: float = 0.0
-    planned_s: float = Field(0.0, description="What the segments planned, sized by their "
+    planned_s: float = Field(0.0, description="What the blocks planned, sized by their "
                              "material (at most the length asked for).")
     rundown: Rundown
-    segments: list[Segment]
+    # Scripts written before the rename store the blocks as "segments": still read.
+    blocks: list[Block] = Field(validation_alias=AliasChoices("blocks", "segments"))
     problems: list[str] = Field(default_factory=list, description="Whole-show check results.")
 
     @property
     def lines(self) -> list[Line]:
-        return [line for segment in self.segments for line in segment.lines]
+        return [line for block in self.blocks for line in block.lines]
 
     @property
     def words(self) -> int:
@@ -129,8 +132,8 @@ class Script(BaseModel):
     @property
     def grounding_rate(self) -> float:
         """Share of lines that passed the grounding check (weighted by lines)."""
-        total = sum(len(s.lines) for s in self.segments)
-        grounded = sum(s.grounding_rate * len(s.lines) for s in self.segments)
+        total = sum(len(s.lines) for s in self.blocks)
+        grounded = sum(s.grounding_rate * len(s.lines) for s in self.blocks)
         return grounded / total if total else 1.0
 
 
@@ -160,17 +163,17 @@ def render_text(script: Script) -> str:
         papers = ", ".join(p.arxiv_id for p in slot.papers)
         out.append(f"{n:>3}. {slot.kind:<10} {slot.budget_s:>5.0f}s  {slot.title}"
                    + (f"  [{papers}]" if papers else ""))
-    for segment in script.segments:
-        slot = segment.slot
-        out += ["", f"== {slot.kind}: {slot.title}  ({segment.source}, "
-                    f"{sum(count_words(li.text) for li in segment.lines)} words)"]
-        for line in segment.lines:
+    for block in script.blocks:
+        slot = block.slot
+        out += ["", f"== {slot.kind}: {slot.title}  ({block.source}, "
+                    f"{sum(count_words(li.text) for li in block.lines)} words)"]
+        for line in block.lines:
             out.append(f"{line.speaker.upper()}: {line.text}")
     return "\n".join(out) + "\n"
 
 
 def render_markdown(script: Script) -> str:
-    """The same for docs: a heading per segment, the speaker in bold."""
+    """The same for docs: a heading per block, the speaker in bold."""
     out = [f"# {script.title}", "",
            f"`{script.show_id}` · {script.kind} · {script.date} · {len(script.lines)} lines · "
            f"{script.words} words (~{script.estimated_s / 60:.1f} min) · grounding "
@@ -180,8 +183,8 @@ def render_markdown(script: Script) -> str:
         papers = ", ".join(f"arXiv:{p.arxiv_id}" for p in slot.papers)
         out.append(f"{n}. **{slot.kind}** ({slot.budget_s:.0f} s) {slot.title}"
                    + (f" — {papers}" if papers else ""))
-    for segment in script.segments:
-        out += ["", f"## {segment.slot.title}", "",
-                f"*{segment.slot.kind}, written by: {segment.source}*", ""]
-        out += [f"**{line.speaker}:** {line.text}  " for line in segment.lines]
+    for block in script.blocks:
+        out += ["", f"## {block.slot.title}", "",
+                f"*{block.slot.kind}, written by: {block.source}*", ""]
+        out += [f"**{line.speaker}:** {line.text}  " for line in block.lines]
     return "\n".join(out) + "\n"

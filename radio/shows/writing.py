@@ -29,11 +29,11 @@ from radio.shows.dialogue import Beat, Conversation, LineChecks, Outcome, Turn
 from radio.shows.fallback import third_person
 from radio.shows.programme import Paper, Ranker, plan_show
 from radio.shows.script import (
+    Block,
+    BlockSource,
     Line,
     Rundown,
     Script,
-    Segment,
-    SegmentSource,
     Slot,
     count_words,
 )
@@ -156,7 +156,7 @@ class ShowWriter:
             self.checks.titles.append(self.short_name(papers[arxiv_id]))
             self.runs[arxiv_id] = runs_of("\n".join([
                 papers[arxiv_id].abstract, paper_text(self.store, self.data, arxiv_id)[0]]))
-        segments: list[Segment] = []
+        segments: list[Block] = []
         slots = rundown.slots
         for i, slot in enumerate(slots):
             segment = self.write_slot(slot, rundown, papers, slots[i - 1] if i else None,
@@ -169,7 +169,7 @@ class ShowWriter:
         planned_s = sum(s.slot.budget_s for s in segments)
         script = Script(show_id=request.show_id, kind=request.kind, title=rundown.title,
                         date=request.date, model=self.llm.name if self.llm else "none",
-                        words_per_minute=self.wpm, rundown=rundown, segments=segments,
+                        words_per_minute=self.wpm, rundown=rundown, blocks=segments,
                         planned_s=round(planned_s, 1),
                         writing_s=round(time.monotonic() - started, 1))
         script.problems = check_show(script, self.names, self.settings.writer.length_tolerance,
@@ -216,7 +216,7 @@ class ShowWriter:
     # --- one slot ------------------------------------------------------------------------
 
     def write_slot(self, slot: Slot, rundown: Rundown, papers: dict[str, Paper],
-                   before: Slot | None, after: Slot | None) -> Segment:
+                   before: Slot | None, after: Slot | None) -> Block:
         if slot.kind == "discussion":
             paper = papers[slot.paper_ids[0]]
             beats, system = self.discussion(slot, paper), self.paper_system(paper)
@@ -256,18 +256,18 @@ class ShowWriter:
         self._chat = (key, chat)
         return chat
 
-    def _segment(self, slot: Slot, planned_words: int, outcomes: list[Outcome]) -> Segment:
+    def _segment(self, slot: Slot, planned_words: int, outcomes: list[Outcome]) -> Block:
         lines = [line for o in outcomes for line in o.lines]
         by_model = sum(o.by_model for o in outcomes)
         by_fallback = sum(o.by_fallback for o in outcomes)
-        source: SegmentSource = "llm" if by_model and by_model >= by_fallback else \
+        source: BlockSource = "llm" if by_model and by_model >= by_fallback else \
             "summary" if slot.kind in ("discussion", "headline", "revision", "theme") \
             else "template"
         slot.budget_s = round(min(slot.budget_s, planned_words * 60 / self.wpm), 1)
         if any(o.calls for o in outcomes) and any("LLM failed" in p for o in outcomes
                                                    for p in o.problems):
             self.llm_down = True
-        return Segment(slot=slot, lines=lines, source=source,
+        return Block(slot=slot, lines=lines, source=source,
                        attempts=sum(o.calls for o in outcomes),
                        problems=[p for o in outcomes for p in o.problems],
                        model_lines=by_model, fallback_lines=by_fallback)

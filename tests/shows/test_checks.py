@@ -141,9 +141,9 @@ def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> 
     weekly = ShowRequested(show_id="weekly-2026-11-22", kind="weekly", date="2026-11-22",
                            length_s=600, categories=["cs.CL", "cs.CV", "cs.AI"])
     script = write_show(settings, store, data, None, weekly)  # no LLM: the fallback writes
-    kinds = [s.slot.kind for s in script.segments]
+    kinds = [s.slot.kind for s in script.blocks]
     assert "theme" in kinds and kinds.count("discussion") >= settings.writer.discussion_count
-    themes = [s for s in script.segments if s.slot.kind == "theme"]
+    themes = [s for s in script.blocks if s.slot.kind == "theme"]
     assert all(len(s.slot.papers) >= 2 and s.lines for s in themes)
     # Without the LLM or fact sheets there is little to say: the show is planned shorter,
     # never padded, and says so.
@@ -153,7 +153,7 @@ def test_weekly_and_deep_dive_rundowns_are_complete_shows(store_with_corpus) -> 
     deep = ShowRequested(show_id="deep_dive-2312.10997", kind="deep_dive", date="2026-11-22",
                          length_s=420, paper_ids=["2312.10997"])
     script = write_show(settings, store, data, None, deep)
-    parts = [s.slot for s in script.segments if s.slot.kind == "discussion"]
+    parts = [s.slot for s in script.blocks if s.slot.kind == "discussion"]
     assert [p.focus for p in parts][:2] == ["the problem and the main idea",
                                            "how the method works"]
     assert script.paper_ids == ["2312.10997"]

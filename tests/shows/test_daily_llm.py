@@ -44,5 +44,5 @@ def test_daily_show_by_the_default_model(tmp_path: Path) -> None:
     assert check_show(script, ["Alex", "Mira"], 0.25, script.planned_s) == [], script.problems
     # The model wrote most of it, every line of it checked; the fallback filled the rest.
     by_model = [line for line in script.lines if line.origin == "model"]
-    assert len(by_model) >= len(script.lines) / 2, [s.problems for s in script.segments]
+    assert len(by_model) >= len(script.lines) / 2, [s.problems for s in script.blocks]
     store.close()

@@ -83,7 +83,7 @@ def test_without_model_or_fact_sheets_a_show_names_its_papers_and_is_planned_sho
     script = write_show(settings, store, data, None, daily(240))
     store.close()
     abstracts = _abstracts(settings, ids)
-    assert {s.source for s in script.segments} <= {"summary", "template"}
+    assert {s.source for s in script.blocks} <= {"summary", "template"}
     assert {line.paper_id for line in script.lines if line.paper_id} == set(ids)
     assert_speakable(script, {p: f"{a} {_title(script, p)}" for p, a in abstracts.items()})
     # Nothing read from the abstract, nothing padded: a short show that says why.
@@ -142,7 +142,7 @@ def test_a_segment_from_a_fact_sheet_asks_and_answers_with_the_key_result(
     script = write_show(settings, store, data, None, daily(120))
     store.close()
 
-    lines = [line for s in script.segments if s.slot.kind == "discussion" for line in s.lines]
+    lines = [line for s in script.blocks if s.slot.kind == "discussion" for line in s.lines]
     said = [line.text for line in lines]
     answer = next(n for n, t in enumerate(said) if "627 million" in t)
     assert answer > 0 and said[answer - 1].endswith("?")  # asked, then answered

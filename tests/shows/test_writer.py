@@ -40,7 +40,7 @@ def server_down() -> LLMSettings:
 
 def assert_complete(script: Script, paper_ids: list[str]) -> None:
     assert set(script.paper_ids) == set(paper_ids)
-    assert all(segment.lines for segment in script.segments)
+    assert all(segment.lines for segment in script.blocks)
     covered = {line.paper_id for line in script.lines if line.paper_id}
     assert covered == set(paper_ids)  # every paper is actually talked about
     assert len({line.speaker for line in script.lines}) >= 2
@@ -60,7 +60,7 @@ async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Se
         script = load_script(data, written.show_id)
         assert data.verify(written.script)  # the announced file is the stored one
         assert_complete(script, ids)
-        assert {s.source for s in script.segments} <= {"summary", "template"}
+        assert {s.source for s in script.blocks} <= {"summary", "template"}
         assert {line.origin for line in script.lines} == {"fallback"}
         assert any("written without the LLM" in p and "cannot connect" in p
                    for p in script.problems), script.problems
@@ -89,7 +89,7 @@ def test_output_that_never_passes_still_yields_a_complete_show(tmp_path: Path) -
     ids = add_papers(store, data, DEFAULT_PAPERS, DAY)
     script = write_show(settings, store, data, load_llm(settings.llm), request(120))
     assert_complete(script, ids)
-    fallen = [s for s in script.segments if s.fallback_lines]
+    fallen = [s for s in script.blocks if s.fallback_lines]
     assert fallen, "some line should have failed its checks"
     for segment in fallen:  # asked twice (a draft checked, or a reply that was no JSON)
         assert segment.attempts >= 2 and segment.problems, segment.problems

@@ -14,7 +14,7 @@ import feedparser
 from radio.artifacts import DataRoot, parse_arxiv_id
 from radio.config import Settings
 from radio.messages import SegmentVoiced, ShowWritten
-from radio.shows.script import Line, Rundown, Script, Segment, Slot, save_script
+from radio.shows.script import Block, Line, Rundown, Script, Slot, save_script
 from tests.support.harness import BusProbe
 from tests.support.settings import CORPUS
 
@@ -41,10 +41,10 @@ def make_script(show_id: str, paper: Paper, lines: list[tuple[str, str]]) -> Scr
     slot = Slot(kind="discussion", title=paper.title, budget_s=60.0)
     rundown = Rundown(show_id=show_id, kind="daily", title="Paper Radio test", date="2026-04-30",
                       length_s=60, slots=[slot])
-    segment = Segment(slot=slot, source="extractive", lines=[
+    segment = Block(slot=slot, source="extractive", lines=[
         Line(speaker=speaker, text=text, paper_id=paper.arxiv_id) for speaker, text in lines])
     return Script(show_id=show_id, kind="daily", title="Paper Radio test", date="2026-04-30",
-                  model="test", words_per_minute=150, rundown=rundown, segments=[segment])
+                  model="test", words_per_minute=150, rundown=rundown, blocks=[segment])
 
 
 def written(data: DataRoot, script: Script) -> ShowWritten:
