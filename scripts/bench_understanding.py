@@ -34,7 +34,7 @@ from radio.config import EmbedderSettings, LLMSettings, PdfSettings
 from radio.ingest.pdf_images import CardInfo
 from radio.ingest.pdf_parse import parse_to_dir
 from radio.understanding.index import PaperIndex
-from radio.understanding.summarize import Paper, Summarizer
+from radio.understanding.summarize import PaperText, Summarizer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DEFAULT_PAPERS = "2304.02623v1,2305.03393v1_excerpt-p9,1804.07821v1"
@@ -45,7 +45,7 @@ def corpus_titles() -> dict[str, str]:
     return {r.split("\t")[0]: r.split("\t")[2] for r in rows if r.startswith("pdf/")}
 
 
-def parse(stem: str, out: Path) -> Paper:
+def parse(stem: str, out: Path) -> PaperText:
     title = re.sub(r"\s*\((?:pages?|first) [^)]*\)$", "", corpus_titles()[f"pdf/{stem}.pdf"])
     arxiv_id = stem.split("v")[0].split("_")[0]
     parse_to_dir(CORPUS / "pdf" / f"{stem}.pdf", out, CardInfo(arxiv_id, title), PdfSettings(),
@@ -55,7 +55,7 @@ def parse(stem: str, out: Path) -> Paper:
     abstract = next((" ".join(p["text"] for p in s["paragraphs"])
                      for s in sections["sections"] if s["kind"] == "abstract"),
                     " ".join(text.split()[:150]))
-    return Paper(arxiv_id=arxiv_id, version=1, title=title, abstract=abstract, text=text,
+    return PaperText(arxiv_id=arxiv_id, version=1, title=title, abstract=abstract, text=text,
                  sections=sections)
 
 

@@ -122,7 +122,7 @@ def add_summaries(store: Store, data: DataRoot, settings: Settings, llm: object,
                   folder: Path) -> None:
     """The real summarizer's records, written once per paper and kept in `folder`."""
     from radio.backends.embedder import load_embedder
-    from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
+    from radio.understanding.summarize import PaperText, Summarizer, SummaryRecord
 
     folder.mkdir(parents=True, exist_ok=True)
     summarizer = None
@@ -132,8 +132,8 @@ def add_summaries(store: Store, data: DataRoot, settings: Settings, llm: object,
             summarizer = summarizer or Summarizer(llm, load_embedder(settings.embedder),
                                                   settings.llm)
             text = (data.paper_dir(row["arxiv_id"]) / "text.txt").read_text()
-            paper = Paper(arxiv_id=row["arxiv_id"], version=row["latest_version"],
-                          title=row["title"], abstract=row["abstract"], text=text)
+            paper = PaperText(arxiv_id=row["arxiv_id"], version=row["latest_version"],
+                              title=row["title"], abstract=row["abstract"], text=text)
             started = time.monotonic()
             path.write_text(summarizer.summarize(paper).model_dump_json(indent=1))
             SUMMARY_SECONDS.append(round(time.monotonic() - started, 1))

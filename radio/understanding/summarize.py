@@ -87,7 +87,9 @@ class SummaryRecord(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-class Paper(BaseModel):
+class PaperText(BaseModel):
+    """A paper as the summarizer reads it: its text (a paper in a show is radio.shows' Paper)."""
+
     arxiv_id: str
     version: int
     title: str
@@ -121,7 +123,7 @@ def with_numbers(chunks: list[Chunk], chosen: list[Chunk]) -> list[Chunk]:
     return sorted([*chosen, rich], key=lambda c: c.index)
 
 
-def summary_from(sheet: FactSheet, paper: Paper) -> Summary:
+def summary_from(sheet: FactSheet, paper: PaperText) -> Summary:
     """What listeners read about a paper, from its checked facts (the abstract's opening
     where a fact is missing)."""
     def text(fact) -> str:
@@ -152,12 +154,12 @@ class Summarizer:
     def passage_budget(self) -> int:
         return self.llm.n_ctx - self.settings.summary.max_tokens - PROMPT_OVERHEAD_TOKENS
 
-    def chunks(self, paper: Paper) -> tuple[list[Chunk], np.ndarray]:
+    def chunks(self, paper: PaperText) -> tuple[list[Chunk], np.ndarray]:
         """The paper's chunks and their vectors (the embeddings worker keeps them)."""
         chunks = make_chunks(paper.text, paper.sections, self.settings.chunk_words)
         return chunks, embed_chunks(chunks, self.embedder)
 
-    def summarize(self, paper: Paper, chunked: tuple[list[Chunk], np.ndarray] | None = None,
+    def summarize(self, paper: PaperText, chunked: tuple[list[Chunk], np.ndarray] | None = None,
                   ) -> SummaryRecord:
         chunks, vectors = chunked or self.chunks(paper)
         chosen = with_numbers(chunks, select_passages(
@@ -182,7 +184,7 @@ class Summarizer:
                                 checked=proposed, dropped=builder.dropped,
                                 unsupported=[], attempts=attempts))
 
-    def _write(self, paper: Paper, passages: list[Passage]) -> dict:
+    def _write(self, paper: PaperText, passages: list[Passage]) -> dict:
         return ask_for_facts(self.llm, self.settings.summary, paper.title, passages)
 
 

@@ -31,7 +31,7 @@ from radio.backends.llm import BACKGROUND, LLM, LLMError, acquire_llm, release_l
 from radio.messages import Message, PaperParsed, PaperSummarized
 from radio.shows.airbound import air_bound, explicit_ids
 from radio.understanding.chunks import save_chunks
-from radio.understanding.summarize import Paper, Summarizer, SummaryRecord
+from radio.understanding.summarize import PaperText, Summarizer, SummaryRecord
 from radio.worker import PermanentError, Worker
 
 STAGE = "summary"
@@ -156,7 +156,7 @@ class SummarizerWorker(Worker[PaperParsed]):
             return None  # recorded but gone or damaged: summarize again
         return self._message(record, target)
 
-    def _paper(self, message: PaperParsed) -> Paper:
+    def _paper(self, message: PaperParsed) -> PaperText:
         row = self.store.paper(message.arxiv_id)
         if row is None:
             raise PermanentError(f"paper {message.arxiv_id} is not in the store")
@@ -168,7 +168,7 @@ class SummarizerWorker(Worker[PaperParsed]):
                 raise PermanentError(f"text artifact: {exc}") from exc
             text = path.read_text(encoding="utf-8")
             sections = _read_json(path.with_name("sections.json"))
-        return Paper(arxiv_id=message.arxiv_id, version=message.version, title=row["title"],
+        return PaperText(arxiv_id=message.arxiv_id, version=message.version, title=row["title"],
                      abstract=row["abstract"], text=text, sections=sections)
 
     def _record(self, record: SummaryRecord, target: Path) -> None:

@@ -25,8 +25,7 @@ from radio.store import Store
 from radio.understanding.chunks import make_chunks
 from radio.understanding.facts import WIRE, SheetBuilder, copy_run, number_passages
 from radio.understanding.grounding import Source, check_grounding, normalise
-from radio.understanding.summarize import Grounding, SummaryRecord, summary_from
-from radio.understanding.summarize import Paper as SummarizedPaper
+from radio.understanding.summarize import Grounding, PaperText, SummaryRecord, summary_from
 from tests.shows.corpus import CORPUS_PDF, add_papers, pdf_text
 
 DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -132,7 +131,7 @@ def test_a_segment_from_a_fact_sheet_asks_and_answers_with_the_key_result(
                                          "text corpora did for language models.",
                                  "passages": [1]}})
     assert sheet.results and sheet.key_idea is not None and sheet.key_idea.copied
-    paper = SummarizedPaper(arxiv_id=tablib, version=1, title=row["title"],
+    paper = PaperText(arxiv_id=tablib, version=1, title=row["title"],
                             abstract=row["abstract"], text=text)
     record = SummaryRecord(arxiv_id=tablib, version=1, title=row["title"], model="test",
                            mode="single", passages=[], summary=summary_from(sheet, paper),
