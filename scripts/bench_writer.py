@@ -35,7 +35,7 @@ from radio.backends.llm import load_llm  # noqa: E402
 from radio.config import LLMSettings, Settings, WriterSettings  # noqa: E402
 from radio.messages import ShowRequested  # noqa: E402
 from radio.shows.dialogue import says  # noqa: E402
-from radio.shows.programme import Paper, load_papers  # noqa: E402
+from radio.shows.papers import Paper, load_papers  # noqa: E402
 from radio.shows.records import record_written  # noqa: E402
 from radio.shows.schedule import parse_length  # noqa: E402
 from radio.shows.script import Script, count_words, render_markdown, save_script  # noqa: E402

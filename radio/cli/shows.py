@@ -18,7 +18,7 @@ from radio.bus import publish_once
 from radio.cli.common import console, context, err_console, fail, run
 from radio.messages import ShowRequested, ShowWritten
 from radio.shows import schedule as sched
-from radio.shows.programme import NoPapers, select_papers
+from radio.shows.papers import NoPapers, select_papers
 from radio.shows.records import record_request, record_written, show_status
 from radio.shows.script import Script, load_script, render_text, save_script, script_path
 from radio.worker import Context

@@ -37,7 +37,7 @@ Kind = Literal["live", "replay", "ident", "bed"]
 MAX_CATCH_UP_S = 3.0  # further behind than this (a stalled process), the clock skips ahead
 
 
-NEWS_PREFIX = "news-"  # breaking news (radio.shows.programme.news_request) cuts in
+NEWS_PREFIX = "news-"  # breaking news (radio.shows.rundown.news_request) cuts in
 
 
 class Sink(Protocol):

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from radio.config import Settings
 from radio.messages import ShowRequested
-from radio.shows.programme import NoPapers, Ranker, select_papers
+from radio.shows.papers import NoPapers, select_papers
+from radio.shows.ranking import Ranker
 from radio.shows.schedule import last_run, load_entries, next_run, show_request
 from radio.store import Store
 

@@ -27,7 +27,9 @@ from radio.messages import ShowRequested
 from radio.shows.checks import check_show
 from radio.shows.dialogue import Beat, Conversation, LineChecks, Outcome, Turn
 from radio.shows.fallback import third_person
-from radio.shows.programme import Paper, Ranker, plan_show
+from radio.shows.papers import Paper
+from radio.shows.ranking import Ranker
+from radio.shows.rundown import plan_show
 from radio.shows.script import (
     Block,
     BlockSource,

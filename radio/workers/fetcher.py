@@ -25,8 +25,10 @@ from datetime import UTC, datetime
 
 from radio.ingest.ingestor import STAGE, Ingestor, Outcome
 from radio.messages import Artifact, Command, Message, PaperFetched, ShowRequested
-from radio.shows.programme import Ranker, load_papers, news_request
+from radio.shows.papers import load_papers
+from radio.shows.ranking import Ranker
 from radio.shows.records import record_request
+from radio.shows.rundown import news_request
 from radio.worker import Worker
 
 POLL = None  # a request for a poll, beside lists of ids

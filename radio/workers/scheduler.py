@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from radio.clock import StationClock
 from radio.messages import Message, ScheduleChanged, ScheduleEntry, ShowRequested
-from radio.shows.programme import NoPapers, Ranker, select_papers
+from radio.shows.papers import NoPapers, select_papers
+from radio.shows.ranking import Ranker
 from radio.shows.records import pending_seconds, record_request
 from radio.shows.schedule import (
     claim_run,

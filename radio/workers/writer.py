@@ -28,7 +28,8 @@ from radio.artifacts import InvalidId, safe_show_id
 from radio.backends.llm import LLM, ON_AIR, LLMError, acquire_llm, release_llm
 from radio.health import llm_server_problem
 from radio.messages import Message, ShowRequested, ShowWritten
-from radio.shows.programme import NoPapers, Ranker
+from radio.shows.papers import NoPapers
+from radio.shows.ranking import Ranker
 from radio.shows.records import record_failed, record_request, record_written, show_status
 from radio.shows.script import Script, load_script, save_script, script_path
 from radio.shows.writing import ShowWriter, write_show

@@ -16,7 +16,7 @@ import pytest
 from radio.artifacts import DataRoot
 from radio.backends.llm import load_llm, tiny_model_path
 from radio.config import LLMSettings, SamplingSettings, Settings
-from radio.shows.programme import load_papers
+from radio.shows.papers import load_papers
 from radio.shows.writing import ShowWriter
 from radio.store import Store
 from tests.shows.corpus import add_papers

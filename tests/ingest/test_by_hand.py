@@ -17,7 +17,7 @@ from radio.artifacts import DataRoot
 from radio.config import Settings
 from radio.ingest.ingestor import Ingestor
 from radio.messages import ShowRequested
-from radio.shows.programme import select_papers
+from radio.shows.papers import select_papers
 from radio.store import MIGRATIONS, Store
 from tests.support.arxiv_standin import ArxivStandIn
 

@@ -11,7 +11,9 @@ from radio.artifacts import DataRoot
 from radio.config import Settings, WriterSettings
 from radio.messages import ShowRequested
 from radio.shows.dialogue import Beat, LineChecks, Turn
-from radio.shows.programme import NoPapers, Ranker, plan_show, select_papers
+from radio.shows.papers import NoPapers, select_papers
+from radio.shows.ranking import Ranker
+from radio.shows.rundown import plan_show
 from radio.shows.templates import render
 from radio.store import Store
 from radio.understanding.facts import runs_of

@@ -12,7 +12,7 @@ from radio.backends.llm import load_llm
 from radio.config import LLMSettings, Settings, WriterSettings
 from radio.messages import ShowRequested
 from radio.shows.checks import check_show
-from radio.shows.programme import select_papers
+from radio.shows.papers import select_papers
 from radio.store import Store
 from tests.shows.corpus import DEFAULT_PAPERS, add_papers
 
