@@ -230,7 +230,9 @@ def coming_shows(store: Store, limit: int = 8) -> list[dict[str, Any]]:
 
 
 @dataclass
-class Cue:
+class TranscriptCue:
+    """A cue of an episode's WebVTT transcript, read back for the web page."""
+
     start: float
     speaker: str
     text: str
@@ -244,13 +246,13 @@ def _seconds(stamp: str) -> float:
     return value
 
 
-def read_transcript(path: Path, limit: int = 2000) -> list[Cue]:
+def read_transcript(path: Path, limit: int = 2000) -> list[TranscriptCue]:
     """Cues of a WebVTT transcript as plain text (entities decoded; escaped again on output)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return []
-    cues: list[Cue] = []
+    cues: list[TranscriptCue] = []
     start: float | None = None
     for raw in text.splitlines():
         line = raw.strip()
@@ -264,8 +266,8 @@ def read_transcript(path: Path, limit: int = 2000) -> list[Cue]:
             continue
         voice = _VOICE.match(line)
         speaker, body = (voice.group("speaker"), voice.group("text")) if voice else ("", line)
-        cues.append(Cue(start, html.unescape(speaker), html.unescape(re.sub(r"<[^>]*>", "",
-                                                                             body))))
+        text = html.unescape(re.sub(r"<[^>]*>", "", body))
+        cues.append(TranscriptCue(start, html.unescape(speaker), text))
         start = None
         if len(cues) >= limit:
             break

@@ -55,7 +55,7 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Cue:
+class EpisodeCue:
     """A segment placed on the episode's timeline."""
 
     segment: Segment
@@ -72,7 +72,7 @@ class Loudness:
 @dataclass(frozen=True)
 class Assembled:
     mp3: Path
-    cues: list[Cue]
+    cues: list[EpisodeCue]
     duration_s: float
     loudness: Loudness
 
@@ -97,7 +97,7 @@ def layout_rate(segments: list[Segment]) -> int:
 
 
 def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
-            rate: int | None = None) -> tuple[np.ndarray, list[Cue], int]:
+            rate: int | None = None) -> tuple[np.ndarray, list[EpisodeCue], int]:
     """Concatenate stings and lines; return the audio, where each line sits, and the rate."""
     rate = rate or layout_rate(segments)
     voices = [read_voiced(s.audio, rate) for s in segments]
@@ -105,14 +105,14 @@ def lay_out(segments: list[Segment], *, gap_s: float = 0.0,
     gap = np.zeros(int(gap_s * rate), np.float32)
     lead = np.zeros(int(LEAD_S * rate), np.float32)
     parts: list[np.ndarray] = [intro, lead]
-    cues: list[Cue] = []
+    cues: list[EpisodeCue] = []
     position = len(intro) + len(lead)
     for index, (segment, voice) in enumerate(zip(segments, voices, strict=True)):
         if index:
             parts.append(gap)
             position += len(gap)
         parts.append(voice)
-        cues.append(Cue(segment, position / rate, (position + len(voice)) / rate))
+        cues.append(EpisodeCue(segment, position / rate, (position + len(voice)) / rate))
         position += len(voice)
     parts += [lead, outro]
     return np.concatenate(parts), cues, rate

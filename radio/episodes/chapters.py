@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radio.artifacts import write_atomic
-from radio.episodes.assemble import Cue
+from radio.episodes.assemble import EpisodeCue
 
 CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters format
 
@@ -30,7 +30,7 @@ class Chapter:
         return f"https://arxiv.org/abs/{self.paper_id}"
 
 
-def chapters_from_cues(cues: list[Cue], titles: dict[str, str]) -> list[Chapter]:
+def chapters_from_cues(cues: list[EpisodeCue], titles: dict[str, str]) -> list[Chapter]:
     """One chapter per paper, in order of first appearance."""
     starts: dict[str, float] = {}
     last_end = 0.0

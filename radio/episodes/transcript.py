@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from radio.artifacts import write_atomic
-from radio.episodes.assemble import Cue
+from radio.episodes.assemble import EpisodeCue
 
 
 def timestamp(seconds: float) -> str:
@@ -23,7 +23,7 @@ def _escape(text: str) -> str:
     return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_vtt(cues: list[Cue]) -> str:
+def render_vtt(cues: list[EpisodeCue]) -> str:
     blocks = ["WEBVTT\n"]
     for number, cue in enumerate(cues, start=1):
         speaker, text = _escape(cue.segment.speaker), _escape(cue.segment.text)
@@ -32,5 +32,5 @@ def render_vtt(cues: list[Cue]) -> str:
     return "\n".join(blocks)
 
 
-def write_vtt(cues: list[Cue], target: Path) -> Path:
+def write_vtt(cues: list[EpisodeCue], target: Path) -> Path:
     return write_atomic(target, render_vtt(cues))

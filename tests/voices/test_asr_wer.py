@@ -14,7 +14,7 @@ import pytest
 from radio.artifacts import DataRoot
 from radio.backends.tts import load_voice, say
 from radio.config import Settings
-from radio.episodes.assemble import Cue, Segment
+from radio.episodes.assemble import EpisodeCue, Segment
 from radio.episodes.transcript import render_vtt
 from radio.shows.script import save_script
 from radio.speech.audio import finish_line, write_audio
@@ -49,8 +49,8 @@ def _voiced_show(settings: Settings, paper: Paper) -> tuple[DataRoot, list[Path]
 
 
 def test_vtt_cues_read_the_recorders_transcript() -> None:
-    cues = [Cue(Segment(0, Path("a.wav"), "Alex", "LLMs & <tables>"), 0.4, 2.5),
-            Cue(Segment(1, Path("b.wav"), "Mira", "627M  tables\nof context"), 2.5, 3661.25)]
+    cues = [EpisodeCue(Segment(0, Path("a.wav"), "Alex", "LLMs & <tables>"), 0.4, 2.5),
+            EpisodeCue(Segment(1, Path("b.wav"), "Mira", "627M  tables\nof context"), 2.5, 3661.25)]
     assert _asr_wer().vtt_cues(render_vtt(cues)) == [
         (0.4, 2.5, "Alex", "LLMs & <tables>"),
         (2.5, 3661.25, "Mira", "627M tables of context")]
@@ -86,7 +86,8 @@ def test_wer_per_voice_of_a_voiced_show_and_its_episode(paper: Paper, tmp_path: 
     sf.write(wav, np.concatenate(audio), 24000)
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), str(mp3)], check=True)
     ends = np.cumsum([a.size / 24000 for a in audio])
-    cues = [Cue(Segment(n, p, speaker, text), start, end) for n, (p, speaker, text, start, end)
+    cues = [EpisodeCue(Segment(n, p, speaker, text), start, end)
+            for n, (p, speaker, text, start, end)
             in enumerate(zip(paths, VOICES, texts[:2], [0.0, ends[0]], ends, strict=True))]
     mp3.with_suffix(".vtt").write_text(render_vtt(cues), encoding="utf-8")
     episode = module.main(["--episode", str(mp3), "--voices", voices])
