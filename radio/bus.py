@@ -18,11 +18,13 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from radio import retry
 from radio.config import Settings
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, bool], Awaitable[None]]
+Will = Callable[[], tuple[str, bytes]]  # (topic, payload), asked for at each (re)connect
 SESSION_EXPIRY_S = 7 * 24 * 3600
 
 
@@ -37,7 +39,7 @@ class Bus:
     """A reconnecting MQTT connection with a last will and persistent subscriptions."""
 
     def __init__(self, settings: Settings, client_id: str, *,
-                 will: tuple[str, bytes] | None = None,
+                 will: Will | None = None,
                  subscriptions: tuple[Subscription, ...] = (),
                  share_group: str | None = None, persistent: bool = True) -> None:
         self.settings = settings
@@ -74,7 +76,7 @@ class Bus:
             "timeout": 10,
         }
         if self.will:
-            topic, payload = self.will
+            topic, payload = self.will()
             kwargs["will"] = aiomqtt.Will(self.topic(topic), payload, qos=1, retain=True)
         if self.v5:
             kwargs["protocol"] = aiomqtt.ProtocolVersion.V5
@@ -89,35 +91,40 @@ class Bus:
 
     async def run(self, on_message: MessageHandler) -> None:
         """Stay connected until cancelled; hand every message to `on_message`."""
-        delay = 0.5
-        while True:
-            try:
-                client = aiomqtt.Client(**self._client_kwargs())
-                # Acknowledge a QoS 1 message only after the handler has stored it, so a
-                # crash or a lost connection before then gets it redelivered. aiomqtt does
-                # not expose paho's manual ack, so reach its paho client.
-                client._client.manual_ack_set(True)
-                async with client:
-                    self._client = client
-                    for sub in self.subscriptions:
-                        await client.subscribe(self._filter(sub), qos=sub.qos)
-                    self.connected.set()
-                    delay = 0.5
-                    log.info("%s connected to %r", self.client_id, self.address)
-                    if self.on_connect:
-                        await self.on_connect()
-                    async for message in client.messages:
-                        await on_message(self.relative(message.topic.value),
-                                         bytes(message.payload or b""), bool(message.retain))
-                        client._client.ack(message.mid, message.qos)
-            except aiomqtt.MqttError as exc:
-                log.warning("%s: broker unreachable (%s); retrying in %.1fs",
-                            self.client_id, exc, delay)
-            finally:
-                self.connected.clear()
-                self._client = None
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 15.0)
+        backoff = retry.Backoff(0.5, 15.0, jitter=(0.5, 1.5))
+        async for attempt in retry.forever(backoff, on=aiomqtt.MqttError,
+                                           before_sleep=self._say_retrying):
+            with attempt:
+                await self._session(on_message, backoff)
+
+    async def _session(self, on_message: MessageHandler, backoff: retry.Backoff) -> None:
+        """One connection, from connect until it is lost (aiomqtt.MqttError)."""
+        try:
+            client = aiomqtt.Client(**self._client_kwargs())
+            # Acknowledge a QoS 1 message only after the handler has stored it, so a
+            # crash or a lost connection before then gets it redelivered. aiomqtt does
+            # not expose paho's manual ack, so reach its paho client.
+            client._client.manual_ack_set(True)
+            async with client:
+                self._client = client
+                for sub in self.subscriptions:
+                    await client.subscribe(self._filter(sub), qos=sub.qos)
+                self.connected.set()
+                backoff.reset()
+                log.info("%s connected to %r", self.client_id, self.address)
+                if self.on_connect:
+                    await self.on_connect()
+                async for message in client.messages:
+                    await on_message(self.relative(message.topic.value),
+                                     bytes(message.payload or b""), bool(message.retain))
+                    client._client.ack(message.mid, message.qos)
+        finally:
+            self.connected.clear()
+            self._client = None
+
+    def _say_retrying(self, state: retry.RetryCallState) -> None:
+        log.warning("%s: broker unreachable (%s); retrying in %.1fs", self.client_id,
+                    retry.failure(state) or "connection ended", state.upcoming_sleep)
 
     async def publish(self, topic: str, payload: bytes, *, qos: int = 1,
                       retain: bool = False) -> None:

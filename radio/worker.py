@@ -13,6 +13,8 @@ one `handle(message)`. The runtime does the rest:
 - a handler that raises is retried (up to `bus.max_attempts`), then the message is
   failed, recorded and reported on `errors`; `PermanentError` fails it at once;
 - a retained `status/<worker>` heartbeat, with a last will that says `offline`;
+- state a worker follows (`follows`: latest wins, such as `onair/now`) reaches
+  `on_state` parsed, past the inbox and the queue; retained values arrive on subscribe;
 - `background()` runs beside the handler for workers with a clock (fetcher, scheduler,
   playout); `commands/<worker>` reaches `on_command`;
 - messages wait in a priority queue: `priority(message)` (lower first, then in order of
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar, cast
 
-from radio import __version__, recovery
+from radio import __version__, recovery, retry
 from radio.artifacts import DataRoot
 from radio.bus import Bus, Subscription
 from radio.config import Settings
@@ -122,6 +124,8 @@ class Worker(Generic[M]):
     name: ClassVar[str]
     consumes: ClassVar[tuple[type[Message], ...]] = ()
     produces: ClassVar[tuple[type[Message], ...]] = ()
+    # State, not work (latest wins): not shared, no inbox nor retries; see `on_state`.
+    follows: ClassVar[tuple[type[Message], ...]] = ()
     # New work waits while the data root's disk is nearly full (False: the playout plays on).
     needs_disk: ClassVar[bool] = True
     # Heavy libraries the worker imports lazily from threads; see `preload`.
@@ -139,12 +143,17 @@ class Worker(Generic[M]):
         self.last_error: str | None = None
         self._queue = WorkQueue()
         self._by_topic = {model.TOPIC: model for model in self.consumes}
+        self._followed = {model.TOPIC: model for model in self.follows}
         subs = tuple(Subscription(model.TOPIC) for model in self.consumes)
+        # QoS 0: a state missed while away is not queued; its retained value comes anew.
+        subs += tuple(Subscription(m.TOPIC, qos=0, shared=False) for m in self.follows)
         subs += (Subscription(topic_of(Command, worker=self.name), shared=False),)
         subs += recovery.subscriptions(self)
+        # The will is built at each connect, so a subclass may set its attributes (read
+        # by `status_detail`) after this __init__.
         self.bus = Bus(
             ctx.settings, f"{ctx.settings.bus.topic_prefix}-{self.name}-{self.instance}",
-            will=(self.status_topic, self._status("offline").to_json()),
+            will=lambda: (self.status_topic, self._status("offline").to_json()),
             subscriptions=subs, share_group=self.name,
         )
         self.bus.on_connect = self._on_connect
@@ -171,6 +180,9 @@ class Worker(Generic[M]):
         reached its consumers, rebuilt from the store with the ids it had: announced again
         when a consumer (re)subscribes (radio/recovery.py). Runs in a thread, after setup."""
         return []
+
+    async def on_state(self, message: Message) -> None:
+        """The latest value of a topic in `follows` (retained ones included)."""
 
     async def on_command(self, command: Command) -> None:
         self.log.warning("%s: unknown command %r", self.name, command.action)
@@ -318,6 +330,9 @@ class Worker(Generic[M]):
         if topic.startswith(recovery.WANTED_PREFIX):
             await recovery.on_wanted(self, payload)
             return
+        if topic in self._followed:
+            await self._receive_state(self._followed[topic], topic, payload)
+            return
         model = self._by_topic.get(topic)
         if model is None:
             return
@@ -333,6 +348,15 @@ class Worker(Generic[M]):
             await self._queue.put((topic, payload), self.priority(message))
         else:
             self.log.debug("duplicate %s %s skipped", topic, message.id)
+
+    async def _receive_state(self, model: type[Message], topic: str, payload: bytes) -> None:
+        try:
+            message = parse(model, payload)
+        except ValueError as exc:
+            await self.report_error(topic, None, str(exc)[:1000],
+                                    payload[:500].decode("utf-8", "replace"))
+            return
+        await self.on_state(message)
 
     async def _command(self, payload: bytes) -> None:
         try:
@@ -396,32 +420,36 @@ class Worker(Generic[M]):
         # `_handle_loop`, or queued again by a requeue. The inbox says if it is still to do.
         if not self.store.inbox_is_pending(self.name, message.id, self.instance):
             return  # done, or taken over by another instance while this one lagged
-        attempts = self.settings.bus.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                await self.handle(message)
-            except asyncio.CancelledError:
-                raise  # stays pending: handled again at restart
-            except Deferred as why:
-                self.log.info("%s %s deferred: %s", topic, message.id, why)
-                await self._queue.put((topic, payload), self.priority(message))
-                return
-            except Exception as exc:
-                permanent = isinstance(exc, PermanentError | NotImplementedError)
-                give_up = permanent or attempt == attempts
-                reason = f"{type(exc).__name__}: {exc}"
-                self.log.warning("%s %s attempt %d failed: %s", topic, message.id, attempt, reason)
-                if give_up:
-                    self.failed += 1
-                    self.store.inbox_finish(self.name, message.id, error=reason)
-                    await self.report_error(topic, _key_of(message), reason,
-                                            traceback.format_exc())
-                    return
-                await asyncio.sleep(min(2**attempt, 30))
-            else:
-                self.handled += 1
-                self.store.inbox_finish(self.name, message.id)
-                return
+        try:
+            await self._attempts(topic, message)
+        except Deferred as why:
+            self.log.info("%s %s deferred: %s", topic, message.id, why)
+            await self._queue.put((topic, payload), self.priority(message))
+        except Exception as exc:  # the last attempt, or a permanent failure
+            self.failed += 1
+            reason = f"{type(exc).__name__}: {exc}"
+            self.store.inbox_finish(self.name, message.id, error=reason)
+            await self.report_error(topic, _key_of(message), reason, traceback.format_exc())
+        else:
+            self.handled += 1
+            self.store.inbox_finish(self.name, message.id)
+        # A cancel (a stop) leaves the message pending: handled again at restart.
+
+    async def _attempts(self, topic: str, message: M) -> None:
+        """`handle`, retried up to `bus.max_attempts` times, 2 s, 4 s, ... (at most 30 s)
+        apart; the last failure, a permanent one or a `Deferred` is raised."""
+        async for attempt in retry.attempts(self.settings.bus.max_attempts,
+                                            retry.Backoff(2.0, 30.0), retry_if=_retryable):
+            with attempt:
+                try:
+                    await self.handle(message)
+                except Deferred:
+                    raise
+                except Exception as exc:
+                    self.log.warning("%s %s attempt %d failed: %s: %s", topic, message.id,
+                                     attempt.retry_state.attempt_number,
+                                     type(exc).__name__, exc)
+                    raise
 
 
 def preload(workers: Iterable[type[Worker]]) -> None:
@@ -438,6 +466,10 @@ def preload(workers: Iterable[type[Worker]]) -> None:
             importlib.import_module(module)
         except Exception as exc:  # not fatal here: the worker that needs it will say so
             log.warning("preload of %s failed: %s", module, exc)
+
+
+def _retryable(exc: Exception) -> bool:
+    return not isinstance(exc, PermanentError | NotImplementedError | Deferred)
 
 
 def _key_of(message: Message) -> str:

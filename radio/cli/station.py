@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radio import workers
+from radio import retry, workers
 from radio.broker import BrokerUnavailable, EmbeddedBroker
 from radio.bus import publish_once, read_retained
 from radio.cli.common import console, context, fail, run, settings, setup_logging
@@ -94,20 +94,25 @@ async def _supervise(cls: type[Worker], ctx: Context, instance: str | None) -> N
     One worker's failure must not take the station off the air: the others go on, and
     the failed one's retained status carries the reason until it is back.
     """
-    delay = RESTART_MIN_S
+    backoff = retry.Backoff(RESTART_MIN_S, RESTART_MAX_S)
     loop = asyncio.get_running_loop()
-    while True:
-        started = loop.time()
-        try:
-            await cls(ctx, instance).run()
-        except Exception as exc:
-            log.exception("%s crashed", cls.name)
+
+    def say_restarting(state: retry.RetryCallState) -> None:
+        if exc := retry.failure(state):
             console.print(f"[red]{cls.name} failed:[/] {escape(repr(exc))}; "
-                          f"restarting in {delay:.0f} s")
-        if loop.time() - started > RESTART_MAX_S:  # it ran a good while: a fresh failure
-            delay = RESTART_MIN_S
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, RESTART_MAX_S)
+                          f"restarting in {state.upcoming_sleep:.0f} s")
+
+    async for attempt in retry.forever(backoff, on=Exception, before_sleep=say_restarting):
+        with attempt:
+            started = loop.time()
+            try:
+                await cls(ctx, instance).run()
+            except Exception:
+                log.exception("%s crashed", cls.name)
+                raise
+            finally:
+                if loop.time() - started > RESTART_MAX_S:  # it ran a good while: a fresh
+                    backoff.reset()                        # failure, not a crash loop
 
 
 def status(

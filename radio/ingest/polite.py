@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from radio import __version__
+from radio import __version__, retry
 from radio.config import FetcherSettings
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,21 @@ class FetchError(Exception):
 
 class PermanentFetchError(FetchError):
     """A failure no retry fixes: 4xx other than 429, content that is not what was asked."""
+
+
+class _Again(Exception):
+    """A retryable failure, and how long to wait before the next try."""
+
+    def __init__(self, error: FetchError, delay: float) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.delay = delay
+
+
+def _again(state: retry.RetryCallState) -> _Again:
+    exc = retry.failure(state)
+    assert isinstance(exc, _Again)  # the only failure that is retried
+    return exc
 
 
 class PoliteClient:
@@ -105,42 +120,54 @@ class PoliteClient:
     async def _send(self, url: str, params: dict[str, str] | None,
                     accept: Collection[int]) -> httpx.Response:
         attempts = max(1, self.settings.max_attempts)
-        for attempt in range(1, attempts + 1):
-            await self._wait_interval()
-            request = self._http.build_request("GET", url, params=params)
-            self.sent += 1
-            try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                self._ended()
-                error = FetchError(f"{_describe(exc, self.settings)} ({request.url})")
-                delay = self._backoff(attempt)
-            else:
-                if response.status_code in accept:
-                    return response
-                body = await _read_some(response)
-                self._ended()
-                error = _status_error(request.url, response.status_code, body)
-                if response.status_code not in RETRYABLE:
-                    raise error
-                delay = _retry_after(response) or self._backoff(attempt)
-            if attempt == attempts:
-                raise FetchError(f"{error} (gave up after {attempts} attempts)",
-                                 status=error.status, body=error.body) from error
-            if delay > self.settings.max_backoff_s:
-                raise FetchError(f"{error}: arXiv asks to wait {delay:.0f} s, more than "
-                                 f"max_backoff_s={self.settings.max_backoff_s:.0f}",
-                                 status=error.status, body=error.body)
+
+        def say_again(state: retry.RetryCallState) -> None:
             log.warning("arXiv request failed (%s); try %d of %d in %.1f s",
-                        error, attempt + 1, attempts, delay)
-            await asyncio.sleep(delay)
+                        _again(state).error, state.attempt_number + 1, attempts,
+                        state.upcoming_sleep)
+
+        async for attempt in retry.attempts(attempts, lambda state: _again(state).delay,
+                                            retry_if=lambda e: isinstance(e, _Again),
+                                            before_sleep=say_again):
+            with attempt:
+                return await self._try(url, params, accept,
+                                       attempt.retry_state.attempt_number, attempts)
         raise AssertionError("unreachable")
+
+    async def _try(self, url: str, params: dict[str, str] | None, accept: Collection[int],
+                   attempt: int, attempts: int) -> httpx.Response:
+        """One request: the response, or `_Again` with the wait before the next try."""
+        await self._wait_interval()
+        request = self._http.build_request("GET", url, params=params)
+        self.sent += 1
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            self._ended()
+            error = FetchError(f"{_describe(exc, self.settings)} ({request.url})")
+            delay = self._backoff(attempt)
+        else:
+            if response.status_code in accept:
+                return response
+            body = await _read_some(response)
+            self._ended()
+            error = _status_error(request.url, response.status_code, body)
+            if response.status_code not in RETRYABLE:
+                raise error
+            delay = _retry_after(response) or self._backoff(attempt)
+        if attempt == attempts:
+            raise FetchError(f"{error} (gave up after {attempts} attempts)",
+                             status=error.status, body=error.body) from error
+        if delay > self.settings.max_backoff_s:
+            raise FetchError(f"{error}: arXiv asks to wait {delay:.0f} s, more than "
+                             f"max_backoff_s={self.settings.max_backoff_s:.0f}",
+                             status=error.status, body=error.body)
+        raise _Again(error, delay)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential back-off with jitter, capped."""
-        ceiling = min(self.settings.max_backoff_s,
-                      self.settings.backoff_base_s * 2 ** (attempt - 1))
-        return ceiling * random.uniform(0.5, 1.0)
+        return retry.Backoff(self.settings.backoff_base_s, self.settings.max_backoff_s,
+                             jitter=(0.5, 1.0)).delay(attempt)
 
     # --- spacing -----------------------------------------------------------------------
 

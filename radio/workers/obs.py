@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from radio.bus import Subscription
-from radio.messages import Command, OnAirNow, parse
+from radio import retry
+from radio.messages import Command, Message, OnAirNow
 from radio.obs import ObsClient, ObsRequestError, ObsUnavailable, scenes
 from radio.worker import Context, Worker
 
@@ -31,17 +31,16 @@ class ObsWorker(Worker[OnAirNow]):
     name = "obs"
     consumes = ()
     produces = ()
+    # `onair/now` is state, not work: no inbox (one row per line, 24/7, and a replay of
+    # stale lines at restart), not shared between instances.
+    follows = (OnAirNow,)
 
     def __init__(self, ctx: Context, instance: str | None = None) -> None:
-        # Set before the base class, which asks `status_detail` for its last will.
+        super().__init__(ctx, instance)
         self._wanted: dict[str, bool] = {}  # output -> should run (from commands)
         self._enforce = False  # apply `_wanted` at the next sync (a command or a reconnect)
         self._state: dict[str, Any] = {"connected": False, "url": ctx.settings.obs.url}
         self.reconnects = 0
-        super().__init__(ctx, instance)
-        # `onair/now` is state, not work: it bypasses the inbox (one row per line, 24/7,
-        # and a replay of stale lines at restart) and is not shared between instances.
-        self.bus.subscriptions += (Subscription(OnAirNow.TOPIC, shared=False),)
         self.layout = scenes.station_layout(self.settings.feed.title, self._audio_url())
         self._now: OnAirNow | None = None
         self._wake = asyncio.Event()
@@ -50,18 +49,10 @@ class ObsWorker(Worker[OnAirNow]):
 
     # --- the bus side ----------------------------------------------------------------
 
-    async def _receive(self, topic: str, payload: bytes, retained: bool) -> None:
-        if topic != OnAirNow.TOPIC:
-            await super()._receive(topic, payload, retained)
-            return
-        try:
-            now = parse(OnAirNow, payload)
-        except ValueError as exc:
-            await self.report_error(topic, None, str(exc)[:1000], payload[:500].decode(
-                "utf-8", "replace"))
-            return
-        self._now = now
-        self._wake.set()
+    async def on_state(self, message: Message) -> None:
+        if isinstance(message, OnAirNow):  # the one state obs follows
+            self._now = message
+            self._wake.set()
 
     async def on_command(self, command: Command) -> None:
         if command.action not in ACTIONS:
@@ -84,24 +75,27 @@ class ObsWorker(Worker[OnAirNow]):
 
     async def background(self) -> None:
         """Stay connected to OBS forever; nothing OBS does may stop this loop."""
+        backoff = retry.Backoff(1.0, self.settings.obs.reconnect_max_s)
+        async for attempt in retry.forever(backoff):
+            with attempt:
+                await self._connect_once(backoff)
+
+    async def _connect_once(self, backoff: retry.Backoff) -> None:
+        """One OBS connection, until it is lost; says why, raises nothing but a cancel."""
         cfg = self.settings.obs
-        delay = 1.0
-        while True:
-            obs = ObsClient(cfg.url, cfg.secret(), cfg.timeout_s)
-            try:
-                version = await obs.connect()
-                delay = 1.0
-                await self._session(obs, version)
-            except ObsUnavailable as exc:
-                await self._lost(str(exc))
-            except Exception as exc:  # a refused request or a bug: reconnect, never die
-                self.log.exception("OBS session failed")
-                await self._lost(f"{type(exc).__name__}: {exc}")
-                await self.report_error("obs", None, f"OBS session failed: {exc}"[:1000])
-            finally:
-                obs.shutdown()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, cfg.reconnect_max_s)
+        obs = ObsClient(cfg.url, cfg.secret(), cfg.timeout_s)
+        try:
+            version = await obs.connect()
+            backoff.reset()
+            await self._session(obs, version)
+        except ObsUnavailable as exc:
+            await self._lost(str(exc))
+        except Exception as exc:  # a refused request or a bug: reconnect, never die
+            self.log.exception("OBS session failed")
+            await self._lost(f"{type(exc).__name__}: {exc}")
+            await self.report_error("obs", None, f"OBS session failed: {exc}"[:1000])
+        finally:
+            obs.shutdown()
 
     async def _lost(self, reason: str) -> None:
         was_connected = self._state["connected"]

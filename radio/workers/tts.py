@@ -49,14 +49,13 @@ class TtsWorker(Worker[ShowWritten]):
     produces = (SegmentVoiced,)
 
     def __init__(self, ctx: Context, instance: str | None = None) -> None:
-        # Before the base class: it asks status_detail() for the last will.
+        super().__init__(ctx, instance)
         self.hosts: dict[str, str] = {}  # host name -> voice name, once validated
         self.fallback = ctx.settings.tts.fallback_voice
         self._voices: dict[str, Voice] = {}
         self._lock = threading.Lock()  # voices load in worker threads
         self.lines_voiced = 0
         self.fallbacks = 0
-        super().__init__(ctx, instance)
 
     async def setup(self) -> None:
         # An unknown voice is a configuration error: fail at start-up, not mid-show.
