@@ -1,4 +1,5 @@
-"""What the runtime holds a worker to, without a broker: it publishes only what it declares."""
+"""What the runtime holds a worker to, without a broker: it publishes only what it declares,
+and handles a duplicate once (through tests/support/inmemory.run_handler)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from radio.messages import ShowRequested, ShowWritten
+from radio.messages import ErrorReport, ShowRequested, ShowWritten
 from radio.worker import Context
+from tests.support.inmemory import only, run_handler
 from tests.support.relay import RelayWorker
 from tests.support.settings import make_settings
 
@@ -20,4 +22,46 @@ async def test_a_worker_cannot_publish_what_it_does_not_declare(tmp_path: Path) 
     with pytest.raises(TypeError, match="ShowRequested, which is not among its produces"):
         await relay.publish(undeclared)
     assert ShowWritten in relay.produces
+    ctx.store.close()
+
+
+class LeakyRelay(RelayWorker):
+    """Publishes what it consumes: not among its produces."""
+
+    name = "leaky"
+
+    async def handle(self, message: ShowRequested) -> None:
+        await self.publish(message)
+
+
+def request(n: int) -> ShowRequested:
+    return ShowRequested(show_id=f"test-{n:04d}", kind="latest", date="2026-11-21", length_s=60)
+
+
+async def test_run_handler_handles_a_duplicate_once(tmp_path: Path) -> None:
+    ctx = Context.from_settings(make_settings(tmp_path / "data"))
+    relay = RelayWorker(ctx, instance="inmemory")
+    again = ShowRequested.model_validate(request(1).model_dump())  # a redelivered copy
+    published = await run_handler(relay, [request(1), again, request(2)])
+    assert [m.show_id for m in only(ShowWritten, published)] == ["test-0001", "test-0002"]
+    assert await run_handler(relay, [request(2)]) == []  # the inbox remembers across calls
+    assert (ctx.data.root / "handled.txt").read_text().split() == ["test-0001", "test-0002"]
+    assert relay.handled == 2
+    ctx.store.close()
+
+
+async def test_run_handler_refuses_what_a_worker_does_not_produce(tmp_path: Path) -> None:
+    cfg = make_settings(tmp_path / "data")
+    cfg.bus.max_attempts = 1  # no retry waits: a TypeError is not worth a second try anyway
+    ctx = Context.from_settings(cfg)
+    leaky = LeakyRelay(ctx, instance="inmemory")
+    bad_payload = (ShowRequested.TOPIC, b'{"show_id": 42}')
+    published = await run_handler(leaky, [request(3), bad_payload])
+    assert only(ShowRequested, published) == []
+    # The bad payload is refused on arrival, before the queue is handled.
+    bad, refused = only(ErrorReport, published)
+    assert (bad.key, bad.worker) == (None, "leaky") and bad.reason.startswith("bad payload")
+    assert (refused.key, refused.worker) == ("test-0003", "leaky")
+    assert "ShowRequested, which is not among its produces" in refused.reason
+    assert leaky.failed == 2 and leaky.handled == 0
     ctx.store.close()

@@ -1,20 +1,33 @@
-"""The pdf worker on the bus: PaperFetched in, PaperParsed out, bad input failed with a reason."""
+"""The pdf worker's handler: PaperFetched in, PaperParsed out, bad input failed with a reason.
+
+Run in memory (tests/support/inmemory.run_handler): the runtime's inbox and publish path,
+no broker.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from radio.config import Settings
+import pytest
+
 from radio.messages import Artifact, ErrorReport, PaperFetched, PaperParsed
 from radio.worker import Context
 from radio.workers.pdf import PdfWorker
 from tests.ingest.pdf_corpus import BAD, PDF, RAG, fetched
-from tests.support.harness import BusProbe, running_worker
+from tests.support.inmemory import only, run_handler
 from tests.support.settings import make_settings
 
-TOPICS = [PaperParsed.TOPIC, ErrorReport.TOPIC]
+
+@pytest.fixture
+async def pdf(tmp_path: Path) -> AsyncIterator[PdfWorker]:
+    """The pdf worker on a fresh data dir and SQLite store, with no broker."""
+    ctx = Context.from_settings(make_settings(tmp_path / "data"))
+    worker = PdfWorker(ctx)
+    yield worker
+    await worker.teardown()
+    ctx.store.close()
 
 
 def _stage(ctx: Context, arxiv_id: str, version: int) -> tuple[str, str]:
@@ -23,17 +36,15 @@ def _stage(ctx: Context, arxiv_id: str, version: int) -> tuple[str, str]:
     return row["status"], row["detail"]
 
 
-async def test_fetched_becomes_parsed_once(settings: Settings, ctx: Context) -> None:
+async def test_fetched_becomes_parsed_once(pdf: PdfWorker) -> None:
+    ctx = pdf.ctx
     message = fetched(ctx.data, RAG)
-    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
-        await probe.publish(message)
-        parsed = await probe.expect(PaperParsed, timeout=120)
-        # Redelivered (a fresh copy of the same message, as the fetcher would re-send it).
-        await probe.publish(PaperFetched.model_validate(
-            message.model_dump(exclude={"created_at"})))
-        await asyncio.sleep(3)
-    assert len(probe.messages(PaperParsed)) == 1
-    assert probe.messages(ErrorReport) == []
+    published = await run_handler(pdf, [message])
+    (parsed,) = only(PaperParsed, published)
+    assert only(ErrorReport, published) == []
+    # Redelivered (a fresh copy of the same message, as the fetcher would re-send it).
+    again = PaperFetched.model_validate(message.model_dump(exclude={"created_at"}))
+    assert await run_handler(pdf, [again]) == []
     assert (parsed.arxiv_id, parsed.version, parsed.pages) == ("2312.10997", 5, 21)
     assert parsed.has_text_layer and parsed.text is not None
     assert parsed.text.path == "papers/2312.10997/v5/text.txt"
@@ -51,7 +62,8 @@ async def test_fetched_becomes_parsed_once(settings: Settings, ctx: Context) -> 
 
 
 async def test_bad_input_fails_with_a_reason_and_the_next_paper_goes_through(
-        settings: Settings, ctx: Context) -> None:
+        pdf: PdfWorker) -> None:
+    ctx = pdf.ctx
     encrypted = fetched(ctx.data, BAD / "2206.01062_pg3_encrypted_password-1234.pdf",
                         "2206.01062", 1, "DocLayNet")
     html = fetched(ctx.data, BAD / "oai_http503_retry_after.html", "2401.00001", 1, "HTML")
@@ -60,12 +72,10 @@ async def test_bad_input_fails_with_a_reason_and_the_next_paper_goes_through(
     tampered = tampered.model_copy(update={"pdf": Artifact(
         path=tampered.pdf.path, sha256="0" * 64, bytes=tampered.pdf.bytes), "id": ""})
     tampered = PaperFetched.model_validate(tampered.model_dump())  # id from the new checksum
-    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
-        for message in (encrypted, html, tampered, good):
-            await probe.publish(message)
-        await probe.expect(PaperParsed, timeout=120, where=lambda m: m.arxiv_id == "2304.02623")
-        await probe.expect(ErrorReport, timeout=30, count=3)
-    reasons = {e.key: e.reason for e in probe.messages(ErrorReport)}
+    published = await run_handler(pdf, [encrypted, html, tampered, good])
+    assert [m.arxiv_id for m in only(PaperParsed, published)] == ["2304.02623"]
+    reasons = {e.key: e.reason for e in only(ErrorReport, published)}
+    assert len(reasons) == 3
     assert "encrypted" in reasons["2206.01062"] and "PermanentError" in reasons["2206.01062"]
     assert "not_a_pdf" in reasons["2401.00001"]
     assert "checksum mismatch" in reasons["2305.03393"]
@@ -78,12 +88,11 @@ async def test_bad_input_fails_with_a_reason_and_the_next_paper_goes_through(
     assert {row["key"] for row in failures} == {"2206.01062", "2401.00001", "2305.03393"}
 
 
-async def test_scanned_pdf_is_parsed_without_text(settings: Settings, ctx: Context) -> None:
+async def test_scanned_pdf_is_parsed_without_text(pdf: PdfWorker) -> None:
+    ctx = pdf.ctx
     scanned = fetched(ctx.data, BAD / "scanned_no_text_layer_4pages_rotated.pdf",
                       "2402.00002", 1, "A scan")
-    async with BusProbe(settings, TOPICS) as probe, running_worker("pdf", settings):
-        await probe.publish(scanned)
-        parsed = await probe.expect(PaperParsed, timeout=120)
+    (parsed,) = only(PaperParsed, await run_handler(pdf, [scanned]))
     assert parsed.has_text_layer is False and parsed.text is None and parsed.sections == []
     assert len(parsed.page_images) == parsed.pages == 4
     status, detail = _stage(ctx, "2402.00002", 1)

@@ -1,4 +1,4 @@
-"""Writing shows: the writer worker on the bus, the fallback when the LLM fails, the CLI."""
+"""Writing shows: the writer worker's handler, the fallback when the LLM fails, the CLI."""
 
 from __future__ import annotations
 
@@ -18,9 +18,13 @@ from radio.shows.checks import check_show
 from radio.shows.script import Script, load_script
 from radio.shows.writing import write_show
 from radio.store import Store
+from radio.worker import Context
+from radio.workers.writer import WriterWorker
 from tests.shows.corpus import DEFAULT_PAPERS, add_papers
-from tests.support.harness import BusProbe, running_worker
+from tests.support.harness import BusProbe
+from tests.support.inmemory import only, run_handler
 from tests.support.ports import free_port
+from tests.support.settings import make_settings
 
 DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 CATEGORIES = ["cs.CL", "cs.CV", "cs.AI"]
@@ -46,16 +50,16 @@ def assert_complete(script: Script, paper_ids: list[str]) -> None:
     assert len({line.speaker for line in script.lines}) >= 2
 
 
-@pytest.mark.usefixtures("database_url")
-async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Settings) -> None:
-    settings = settings.model_copy(update={"llm": server_down()})
-    data = DataRoot(settings.data_dir)
-    store = Store.open(settings)
+async def test_writer_worker_falls_back_when_the_llm_server_is_down(
+        tmp_path: Path, database_url: str | None) -> None:
+    """The handler in memory (tests/support/inmemory.run_handler), on SQLite and PostgreSQL."""
+    ctx = Context.from_settings(make_settings(tmp_path / "data", llm=server_down(),
+                                              database_url=database_url))
+    data, store = ctx.data, ctx.store
     ids = add_papers(store, data, DEFAULT_PAPERS, DAY)
-    async with running_worker("writer", settings), \
-            BusProbe(settings, [ShowWritten.TOPIC]) as probe:
-        await probe.publish(request())
-        written = await probe.expect(ShowWritten, timeout=120)
+    writer = WriterWorker(ctx)
+    try:
+        (written,) = only(ShowWritten, await run_handler(writer, [request()]))
         assert written.show_id == "daily-2026-11-20"
         script = load_script(data, written.show_id)
         assert data.verify(written.script)  # the announced file is the stored one
@@ -71,11 +75,11 @@ async def test_writer_worker_falls_back_when_the_llm_server_is_down(settings: Se
                                                        "shows/daily-2026-11-20/script.json")
         # A second request for the same show is deduplicated; a re-announce is not a rewrite.
         mtime = data.resolve(written.script).stat().st_mtime
-        await probe.publish(request())
-        await asyncio.sleep(1.5)
-        assert len(probe.messages(ShowWritten)) == 1
+        assert only(ShowWritten, await run_handler(writer, [request()])) == []
         assert data.resolve(written.script).stat().st_mtime == mtime
-    store.close()
+    finally:
+        await writer.teardown()
+        store.close()
 
 
 @pytest.mark.slow
