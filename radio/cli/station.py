@@ -9,8 +9,10 @@ import signal
 from datetime import UTC, datetime
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from radio import retry, workers
 from radio.broker import BrokerUnavailable, EmbeddedBroker
@@ -117,7 +119,8 @@ async def _supervise(cls: type[Worker], ctx: Context, instance: str | None) -> N
 
 def status(
     wait: float = typer.Option(1.0, help="Seconds to collect retained statuses."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (every field, the whole "
+                                 "error) instead of a table."),
 ) -> None:
     """Every worker's retained status: online/offline, version, backlog, last error."""
     try:
@@ -129,18 +132,58 @@ def status(
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in statuses]))
         return
+    console.print(status_table(statuses, console.width, datetime.now(UTC)))
+
+
+# One line per worker at any width: the error is shortened first, then these columns go, in
+# this order (the worker's name and state stay whole; --json has everything).
+NARROWING = ("backlog detail", "done", "seen", "failed", "instance", "backlog")
+COLUMNS = ("worker", "instance", "state", "backlog", "done", "failed", "seen")
+ERROR = "last error / note"
+MIN_ERROR = 12  # an error column narrower than this says too little: drop a column instead
+
+
+def status_table(statuses: list[WorkerStatus], width: int, now: datetime) -> Table:
+    rows = [_cells(s, now) for s in statuses]
+    columns = _fitting(rows, width)
     table = Table(caption="radio status --json for every field")
-    for column in ("worker", "instance", "state", "backlog", "done", "failed", "seen"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("last error / note", overflow="fold", min_width=10)
-    now = datetime.now(UTC)
-    for s in statuses:
+    for column in columns:
+        table.add_column(column.split()[0], no_wrap=True)
+    room = width - _width(rows, columns) - 3  # an added column costs 3: padding and border
+    if room > 0:
+        table.add_column(ERROR, no_wrap=True, overflow="ellipsis", max_width=room)
+    for s, row in zip(statuses, rows, strict=True):
         colour = {"online": "green", "starting": "yellow"}.get(s.state, "red")
-        seen = f"{(now - s.updated_at).total_seconds():.0f}s ago"
-        table.add_row(s.worker, s.instance, f"[{colour}]{s.state}[/]", _backlog(s),
-                      str(s.handled), str(s.failed), seen,
-                      s.last_error or str(s.detail.get("note") or ""))
-    console.print(table)
+        cells = [Text(row[c], style=colour if c == "state" else "") for c in columns]
+        table.add_row(*cells, *([Text(row[ERROR])] if room > 0 else []))
+    return table
+
+
+def _cells(s: WorkerStatus, now: datetime) -> dict[str, str]:
+    note = s.last_error or str(s.detail.get("note") or "")
+    return {"worker": s.worker, "instance": s.instance, "state": s.state,
+            "backlog": str(s.backlog), "backlog detail": _backlog(s), "done": str(s.handled),
+            "failed": str(s.failed), "seen": f"{(now - s.updated_at).total_seconds():.0f}s ago",
+            ERROR: " ".join(note.split())}  # one line: a traceback's newlines would wrap
+
+
+def _fitting(rows: list[dict[str, str]], width: int) -> list[str]:
+    """The columns to show: all that leave the error MIN_ERROR, narrowing in NARROWING order."""
+    columns = ["backlog detail" if c == "backlog" else c for c in COLUMNS]
+    for step in NARROWING:
+        if _width(rows, columns) + 3 + MIN_ERROR <= width:
+            break
+        columns = [c for c in columns if c != step]
+        if step == "backlog detail":
+            columns.insert(columns.index("state") + 1, "backlog")
+    return columns
+
+
+def _width(rows: list[dict[str, str]], columns: list[str]) -> int:
+    """The table's width with these columns: content, one space each side, the borders."""
+    content = sum(max([cell_len(c.split()[0]), *(cell_len(r[c]) for r in rows)])
+                  for c in columns)
+    return content + 3 * len(columns) + 1
 
 
 def _backlog(s: WorkerStatus) -> str:
