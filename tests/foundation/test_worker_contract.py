@@ -1,5 +1,6 @@
 """What the runtime holds a worker to, without a broker: it publishes only what it declares,
-and handles a duplicate once (through tests/support/inmemory.run_handler)."""
+handles a duplicate once, hands followed state to on_state (through
+tests/support/inmemory.run_handler), and builds its last will when it connects."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from radio.messages import ErrorReport, ShowRequested, ShowWritten
+from radio.bus import Subscription
+from radio.messages import ErrorReport, Message, OnAirNow, ShowRequested, ShowWritten, WorkerStatus
 from radio.worker import Context
 from tests.support.inmemory import only, run_handler
 from tests.support.relay import RelayWorker
@@ -64,4 +66,41 @@ async def test_run_handler_refuses_what_a_worker_does_not_produce(tmp_path: Path
     assert (refused.key, refused.worker) == ("test-0003", "leaky")
     assert "ShowRequested, which is not among its produces" in refused.reason
     assert leaky.failed == 2 and leaky.handled == 0
+    ctx.store.close()
+
+
+class Follower(RelayWorker):
+    """Follows the on-air state; its status detail is set after the base class."""
+
+    name = "follower"
+    follows = (OnAirNow,)
+
+    def __init__(self, ctx: Context, instance: str | None = None) -> None:
+        super().__init__(ctx, instance)
+        self.states: list[Message] = []
+
+    async def on_state(self, message: Message) -> None:
+        self.states.append(message)
+
+    def status_detail(self) -> dict:
+        return {"states": len(self.states)}
+
+
+async def test_followed_state_reaches_on_state_past_the_inbox(tmp_path: Path) -> None:
+    ctx = Context.from_settings(make_settings(tmp_path / "data"))
+    follower = Follower(ctx, instance="inmemory")
+    assert Subscription(OnAirNow.TOPIC, qos=0, shared=False) in follower.bus.subscriptions
+    idle = OnAirNow(mode="idle")
+    bad = (OnAirNow.TOPIC, b'{"mode": "nonsense"}')
+    published = await run_handler(follower, [idle, idle, bad])
+    assert follower.states == [idle, idle]  # state, not work: no dedupe, latest wins
+    (error,) = only(ErrorReport, published)
+    assert error.topic == OnAirNow.TOPIC and "mode" in error.reason
+    assert ctx.store.inbox_received("follower", OnAirNow.TOPIC, "2000") == []
+    # The last will is built at connect: it sees what the subclass set after __init__.
+    assert follower.bus.will is not None
+    topic, payload = follower.bus.will()
+    will = WorkerStatus.from_json(payload)
+    assert topic == "status/follower/inmemory"
+    assert (will.state, will.detail["states"]) == ("offline", 2)
     ctx.store.close()
