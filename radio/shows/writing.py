@@ -26,7 +26,6 @@ from radio.config import Settings
 from radio.messages import ShowRequested
 from radio.shows.checks import check_show
 from radio.shows.dialogue import Beat, Conversation, LineChecks, Outcome, Turn
-from radio.shows.fallback import third_person
 from radio.shows.papers import Paper
 from radio.shows.ranking import Ranker
 from radio.shows.rundown import plan_show
@@ -39,6 +38,7 @@ from radio.shows.script import (
     Slot,
     count_words,
 )
+from radio.shows.speakable import third_person
 from radio.shows.templates import render
 from radio.store import Store
 from radio.understanding.chunks import make_chunks

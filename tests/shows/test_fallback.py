@@ -18,8 +18,8 @@ from radio.artifacts import DataRoot
 from radio.config import Settings, WriterSettings
 from radio.messages import ShowRequested
 from radio.shows.checks import line_problems
-from radio.shows.fallback import speakable
 from radio.shows.script import Script
+from radio.shows.speakable import speakable
 from radio.shows.writing import write_show
 from radio.store import Store
 from radio.understanding.chunks import make_chunks
