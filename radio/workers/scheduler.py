@@ -51,13 +51,13 @@ class SchedulerWorker(Worker[ScheduleChanged]):
 
     def __init__(self, ctx: Context, instance: str | None = None, *,
                  clock: Clock | None = None) -> None:
-        # Before the base: status uses it. Station time (faster in a soak: clock.time_scale).
+        super().__init__(ctx, instance)
+        # Station time (faster in a soak: clock.time_scale).
         self.clock: Clock = clock or StationClock(ctx.settings.clock)
         self._wake = asyncio.Event()
         self._last_filler: datetime | None = None
         self.idle_reason: str | None = None  # why no filler was requested, while it holds
         self.fired: list[str] = []
-        super().__init__(ctx, instance)
 
     async def setup(self) -> None:
         seeded = seed_starter_shows(self.store, self.settings)
