@@ -123,7 +123,7 @@ def bench_show(settings: Settings, papers: dict[str, tuple[str, list[str]]]) -> 
     synth_s = time.perf_counter() - started
     return {"voices": worker.hosts, "lines": len(lines), "audio_s": round(audio_s, 1),
             "synthesis_s": round(synth_s, 1), "rtf": round(synth_s / audio_s, 3),
-            "first_segment_s": round(first or 0.0, 2), "fallbacks": worker.fallbacks}
+            "first_segment_s": round(first or 0.0, 2), "fallbacks": worker.lines_in_fallback_voice}
 
 
 def main() -> None:

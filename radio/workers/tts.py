@@ -51,11 +51,11 @@ class TtsWorker(Worker[ShowWritten]):
     def __init__(self, ctx: Context, instance: str | None = None) -> None:
         super().__init__(ctx, instance)
         self.hosts: dict[str, str] = {}  # host name -> voice name, once validated
-        self.fallback = ctx.settings.tts.fallback_voice
+        self.fallback_voice = ctx.settings.tts.fallback_voice
         self._voices: dict[str, Voice] = {}
         self._lock = threading.Lock()  # voices load in worker threads
         self.lines_voiced = 0
-        self.fallbacks = 0
+        self.lines_in_fallback_voice = 0
 
     async def setup(self) -> None:
         # An unknown voice is a configuration error: fail at start-up, not mid-show.
@@ -63,15 +63,15 @@ class TtsWorker(Worker[ShowWritten]):
 
     async def background(self) -> None:
         """Load the hosts' models before the first show asks for them."""
-        for name in dict.fromkeys([*self.hosts.values(), self.fallback]):
+        for name in dict.fromkeys([*self.hosts.values(), self.fallback_voice]):
             try:
                 await asyncio.to_thread(self._voice, name)
             except Exception as exc:  # reported when a line needs it; the fallback covers
                 self.log.warning("voice %s does not load: %s", name, exc)
 
     def status_detail(self) -> dict:
-        return {"voices": self.hosts, "fallback": self.fallback,
-                "lines_voiced": self.lines_voiced, "fallbacks": self.fallbacks}
+        return {"voices": self.hosts, "fallback": self.fallback_voice,
+                "lines_voiced": self.lines_voiced, "fallbacks": self.lines_in_fallback_voice}
 
     async def handle(self, message: ShowWritten) -> None:
         lines = self._read_script(message).lines
@@ -138,8 +138,8 @@ class TtsWorker(Worker[ShowWritten]):
         problems = []
         wanted = self.hosts.get(line.speaker)
         if wanted is None:
-            problems.append(f"speaker {line.speaker!r} has no voice; using {self.fallback}")
-        for name in dict.fromkeys([wanted or self.fallback, self.fallback]):
+            problems.append(f"speaker {line.speaker!r} has no voice; using {self.fallback_voice}")
+        for name in dict.fromkeys([wanted or self.fallback_voice, self.fallback_voice]):
             try:
                 audio, rate = say(self._voice(name), line.text)
                 return audio, rate, name, problems
@@ -160,7 +160,7 @@ class TtsWorker(Worker[ShowWritten]):
         path = self._audio_path(show_id, seq)
         write_audio(path, audio, tts.sample_rate, tts.audio_format)
         self.lines_voiced += 1
-        self.fallbacks += voice not in (self.hosts.get(line.speaker), None)
+        self.lines_in_fallback_voice += voice not in (self.hosts.get(line.speaker), None)
         return Voiced(path, audio.size / tts.sample_rate, voice, problems)
 
     def _audio_path(self, show_id: str, seq: int) -> Path:

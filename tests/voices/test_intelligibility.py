@@ -27,7 +27,7 @@ async def test_every_default_host_voice_is_understood(settings: Settings, paper:
     script = make_script("intelligibility", paper, [(name, text) for name in hosts])
     async with running_worker("tts", settings) as worker:
         segments, _ = await voice_show(settings, script, timeout=400)
-        assert worker.fallbacks == 0  # each host spoke in their own voice
+        assert worker.lines_in_fallback_voice == 0  # each host spoke in their own voice
     data = DataRoot(settings.data_dir)
     scores = {}
     for segment in segments:

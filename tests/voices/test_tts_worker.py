@@ -99,7 +99,7 @@ async def test_broken_voice_falls_back_and_the_show_goes_on(settings: Settings, 
     script = make_script("daily-2026-04-30", paper, _lines(paper))
     async with running_worker("tts", settings) as worker:
         segments, probe = await voice_show(settings, script)
-        assert worker.fallbacks == 2  # Alex's two lines, in flite:slt
+        assert worker.lines_in_fallback_voice == 2  # Alex's two lines, in flite:slt
     assert [s.seq for s in segments] == [0, 1, 2, 3]
     assert all(s.duration_s > 1.0 for s in segments)  # every line was spoken
     errors = probe.messages(ErrorReport)
@@ -114,7 +114,7 @@ async def test_one_failing_line_falls_back_alone(settings: Settings, paper: Pape
     script = make_script("daily-2026-04-30", paper, _lines(paper))
     async with running_worker("tts", settings) as worker:
         segments, probe = await voice_show(settings, script)
-        assert worker.fallbacks == 1
+        assert worker.lines_in_fallback_voice == 1
     assert [s.seq for s in segments] == [0, 1, 2, 3]
     assert "HalluCiteChecker" in segments[1].text and segments[1].duration_s > 2.0
     assert [e.key for e in probe.messages(ErrorReport)] == ["daily-2026-04-30#1"]
