@@ -20,6 +20,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from radio.config import PlayoutSettings
+from radio.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -162,18 +163,18 @@ class PcmOutput:
                 "last_error": self.errors[-1] if self.errors else None}
 
     def _run(self) -> None:
-        backoff = 1.0
+        backoff = Backoff(1.0, MAX_BACKOFF_S)  # 1, 2, 4, then every 5 s
         while not self._stop.is_set():
             started = time.monotonic()
             self._serve()
             if self._stop.is_set():
                 break
-            if time.monotonic() - started > 60:
-                backoff = 1.0
+            if time.monotonic() - started > 60:  # it ran a good while: start over at 1 s
+                backoff.reset()
+            wait = backoff()
             log.warning("%s stopped (%s); restarting in %.0fs", self.name,
-                        self.errors[-1] if self.errors else "no message", backoff)
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+                        self.errors[-1] if self.errors else "no message", wait)
+            self._stop.wait(wait)  # a thread: the wait ends early on stop()
 
     def _serve(self) -> None:
         command = self.command()

@@ -89,6 +89,37 @@ def test_a_stuck_output_drops_and_restarts_without_blocking_the_feed(tmp_path: P
     assert output.proc is None or output.proc.poll() is not None
 
 
+class CountedWaits(threading.Event):
+    """A stop event whose waits return at once, recorded; set after `count` of them."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        if len(self.waits) >= self.count:
+            self.set()
+        return self.is_set()
+
+
+class MissingOutput(PcmOutput):
+    name = "missing"
+
+    def command(self) -> list[str]:
+        return ["/nonexistent/ffmpeg"]
+
+
+def test_a_dead_output_is_restarted_after_1_2_4_then_every_5_s() -> None:
+    """The supervisor's back-off: a server that returns is used again within seconds."""
+    output = MissingOutput(PlayoutSettings(), [])
+    output._stop = stop = CountedWaits(5)
+    output._run()
+    assert stop.waits == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert output.restarts == 4 and "cannot start ffmpeg" in output.errors[-1]
+
+
 def test_secrets_are_redacted_in_what_is_logged() -> None:
     line = "rtmp://live.example/app/sk_live_12%2F34 icecast://source:p%40ss@host:8000/radio.mp3"
     text = redact(line, ["sk_live_12/34", "p@ss"])
