@@ -21,7 +21,7 @@ from datetime import date
 from functools import partial
 
 from radio.artifacts import DataRoot
-from radio.backends.llm import LLM, LLMError
+from radio.backends.llm import LLM, LLMError, keep_warm
 from radio.config import Settings
 from radio.messages import ShowRequested
 from radio.shows.checks import check_show
@@ -52,7 +52,21 @@ from radio.understanding.facts import (
     short_name_of,
 )
 from radio.understanding.grounding import Source
-from radio.understanding.summarize import ask_for_facts
+from radio.understanding.summaries import (
+    STAGE,
+    being_read_by,
+    mark_reading,
+    save_summary,
+    stored_facts,
+    wait_for_reader,
+)
+from radio.understanding.summarize import (
+    Grounding,
+    PaperText,
+    SummaryRecord,
+    ask_for_facts,
+    summary_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +158,13 @@ class ShowWriter:
         self.spoken: list[Line] = []
         self.llm_down = False
         self.llm_error: str | None = None
+        self.show_id = ""
 
     # --- the show ------------------------------------------------------------------------
 
     def write(self, request: ShowRequested) -> Script:
         started = time.monotonic()
+        self.show_id = request.show_id
         rundown, papers = plan_show(self.store, request, self.settings, self.ranker)
         self.checks = LineChecks(hosts=self.names, allowed=self._allowed(rundown),
                                  names=[*self.names, self.station, rundown.title],
@@ -160,14 +176,15 @@ class ShowWriter:
                 papers[arxiv_id].abstract, paper_text(self.store, self.data, arxiv_id)[0]]))
         segments: list[Block] = []
         slots = rundown.slots
-        for i, slot in enumerate(slots):
-            segment = self.write_slot(slot, rundown, papers, slots[i - 1] if i else None,
-                                      slots[i + 1] if i + 1 < len(slots) else None)
-            segments.append(segment)
-            self.spoken += segment.lines
-            log.info("%s: %s %r: %d lines by %s%s", request.show_id, slot.kind,
-                     slot.title[:50], len(segment.lines), segment.source,
-                     f"; {len(segment.problems)} problems" if segment.problems else "")
+        with keep_warm(self.llm):  # the summarizer waits between this show's calls
+            for i, slot in enumerate(slots):
+                segment = self.write_slot(slot, rundown, papers, slots[i - 1] if i else None,
+                                          slots[i + 1] if i + 1 < len(slots) else None)
+                segments.append(segment)
+                self.spoken += segment.lines
+                log.info("%s: %s %r: %d lines by %s%s", request.show_id, slot.kind,
+                         slot.title[:50], len(segment.lines), segment.source,
+                         f"; {len(segment.problems)} problems" if segment.problems else "")
         planned_s = sum(s.slot.budget_s for s in segments)
         script = Script(show_id=request.show_id, kind=request.kind, title=rundown.title,
                         date=request.date, model=self.llm.name if self.llm else "none",
@@ -189,20 +206,30 @@ class ShowWriter:
     # --- fact sheets ---------------------------------------------------------------------
 
     def sheet(self, paper: Paper) -> FactSheet | None:
-        """The paper's stored fact sheet; else one made now (the LLM reads the abstract and
-        the passages richest in numbers); else one from an older summary."""
+        """The paper's stored fact sheet; else the summarizer's, waited for while it reads
+        the paper; else one made now and saved as the paper's summary (so the LLM reads each
+        paper once); else one from an older summary."""
         if paper.facts is not None:
             return paper.facts
         if self.llm is not None and not self.llm_down:
+            if being_read_by(self.store, paper.arxiv_id, paper.version) is not None:
+                log.info("%s: waiting for the summarizer, which is reading it", paper.arxiv_id)
+                if wait_for_reader(self.store, paper.arxiv_id, paper.version):
+                    facts = stored_facts(self.store, paper.arxiv_id, paper.version)
+                    if facts is not None:
+                        return facts
             try:
                 return self._sheet_now(paper)
             except LLMError as exc:
                 self.llm_down, self.llm_error = True, str(exc)[:200]
                 log.warning("%s: no fact sheet (%s)", paper.arxiv_id, exc)
+                self.store.set_stage(paper.arxiv_id, paper.version, STAGE, "failed",
+                                     f"writer: {exc}"[:300])
         return sheet_from_summary(paper.summary) if paper.summary else None
 
     def _sheet_now(self, paper: Paper) -> FactSheet:
         assert self.llm is not None
+        mark_reading(self.store, paper.arxiv_id, paper.version, f"writer: {self.show_id}")
         text, sections = paper_text(self.store, self.data, paper.arxiv_id)
         chunks = [c for c in make_chunks(text, sections) if c.kind != "abstract"]
         rich = sorted(chunks, key=lambda c: -len(re.findall(r"\d+(?:\.\d+)?%?", c.text)))
@@ -211,9 +238,27 @@ class ShowWriter:
         data = ask_for_facts(self.llm, self.settings.llm.summary, paper.title, passages)
         builder = SheetBuilder(paper.title, paper.authors, passages,
                                f"{paper.abstract}\n{text}")
-        log.info("%s: fact sheet written for the show (%d dropped)", paper.arxiv_id,
-                 len(builder.dropped))
-        return builder.build(data)
+        sheet = builder.build(data)
+        save_summary(self.store, self.data, self._record(paper, text, sheet, builder))
+        log.info("%s: fact sheet written for the show and saved as its summary (%d dropped)",
+                 paper.arxiv_id, len(builder.dropped))
+        return sheet
+
+    def _record(self, paper: Paper, text: str, sheet: FactSheet,
+                builder: SheetBuilder) -> SummaryRecord:
+        """The writer's sheet as the paper's summary, as the summarizer would store it."""
+        assert self.llm is not None
+        proposed = len(sheet.facts()) + len(builder.dropped)
+        read = PaperText(arxiv_id=paper.arxiv_id, version=paper.version, title=paper.title,
+                         abstract=paper.abstract, text=text)
+        return SummaryRecord(
+            arxiv_id=paper.arxiv_id, version=paper.version, title=paper.title,
+            model=self.llm.name, mode="for_show",
+            passages=[p.chunk for p in builder.passages if p.chunk is not None],
+            summary=summary_from(sheet, read), facts=sheet,
+            grounding=Grounding(rate=len(sheet.facts()) / proposed if proposed else 1.0,
+                                checked=proposed, dropped=builder.dropped, unsupported=[],
+                                attempts=1))
 
     # --- one slot ------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ class SummaryRecord(BaseModel):
     version: int
     title: str
     model: str
-    mode: Literal["single", "map_reduce"]
+    mode: Literal["single", "map_reduce", "for_show"]  # for_show: the writer read it first
     passages: list[int] = Field(description="Chunks the summary read, by position.")
     summary: Summary
     facts: FactSheet | None = Field(None, description="The checked facts the summary is "

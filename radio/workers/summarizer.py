@@ -23,18 +23,27 @@ import asyncio
 import json
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 
-from radio.artifacts import InvalidId, write_atomic
+from radio.artifacts import InvalidId
 from radio.backends.embedder import load_embedder
 from radio.backends.llm import BACKGROUND, LLM, LLMError, acquire_llm, release_llm
 from radio.messages import Message, PaperParsed, PaperSummarized
 from radio.shows.airbound import air_bound, explicit_ids
-from radio.understanding.chunks import save_chunks
+from radio.understanding.chunks import Chunk, load_chunks, save_chunks
+from radio.understanding.summaries import (
+    STAGE,
+    being_read_by,
+    mark_reading,
+    save_summary,
+    summary_target,
+    wait_for_reader,
+)
 from radio.understanding.summarize import PaperText, Summarizer, SummaryRecord
 from radio.worker import PermanentError, Worker
 
-STAGE = "summary"
+READER = "summarizer"  # the stage's detail while this worker reads a paper
 FOR_AIR, BACKGROUND_WORK = 0, 1  # queue priorities: lower goes first
 AIR_REFRESH_S = 15.0
 
@@ -108,33 +117,42 @@ class SummarizerWorker(Worker[PaperParsed]):
     def process(self, message: PaperParsed) -> PaperSummarized:
         """Summarize and record one paper version (blocking: runs in a thread)."""
         target = self._target(message)
+        if being_read_by(self.store, message.arxiv_id, message.version) not in (None, READER):
+            # The writer reads it for a show right now: its sheet becomes the summary.
+            wait_for_reader(self.store, message.arxiv_id, message.version)
+        paper = self._paper(message)
         done = self._already_done(message, target)
         if done is not None:
             self.log.info("%sv%d already summarized", message.arxiv_id, message.version)
+            self._keep_chunks(paper, target.parent)
             return done
-        paper = self._paper(message)
-        self.store.set_stage(message.arxiv_id, message.version, STAGE, "pending")
-        chunks, vectors = self.summarizer.chunks(paper)
-        # The chunk vectors serve retrieval later (writers, embeddings): keep them.
-        save_chunks(target.parent, chunks, vectors, self.summarizer.embedder.name)
+        mark_reading(self.store, message.arxiv_id, message.version, READER)
+        chunked = self._keep_chunks(paper, target.parent)
         try:
-            record = self.summarizer.summarize(paper, (chunks, vectors))
+            record = self.summarizer.summarize(paper, chunked)
         except LLMError as exc:  # the runtime retries; the stage says why meanwhile
             self.store.set_stage(message.arxiv_id, message.version, STAGE, "failed", str(exc))
             raise
-        write_atomic(target, record.model_dump_json(indent=1))
-        self._record(record, target)
+        save_summary(self.store, self.data, record)
         self.log.info("%sv%d summarized (%s, grounding %.2f)", message.arxiv_id,
                       message.version, record.mode, record.grounding.rate)
         return self._message(record, target)
+
+    def _keep_chunks(self, paper: PaperText, directory: Path) -> tuple[list[Chunk], np.ndarray]:
+        """The paper's chunk vectors, saved for retrieval later (writers, embeddings)."""
+        saved = load_chunks(directory, self.summarizer.embedder.name)
+        if saved is not None:
+            return saved
+        chunks, vectors = self.summarizer.chunks(paper)
+        save_chunks(directory, chunks, vectors, self.summarizer.embedder.name)
+        return chunks, vectors
 
     def pending(self, topic: str, since: str) -> list[Message]:
         """Papers summarized, from their summary.json (radio/recovery.py)."""
         found: list[Message] = []
         for row in self.store.stages_since(STAGE, ("done",), since):
             try:
-                target = self.data.paper_dir(row["arxiv_id"]) / f"v{row['version']}" / \
-                    "summary.json"
+                target = summary_target(self.data, row["arxiv_id"], row["version"])
                 record = SummaryRecord.model_validate_json(target.read_bytes())
                 found.append(self._message(record, target))
             except (InvalidId, OSError, ValueError):
@@ -143,7 +161,7 @@ class SummarizerWorker(Worker[PaperParsed]):
 
     def _target(self, message: PaperParsed) -> Path:
         try:
-            return self.data.paper_dir(message.arxiv_id) / f"v{message.version}" / "summary.json"
+            return summary_target(self.data, message.arxiv_id, message.version)
         except InvalidId as exc:
             raise PermanentError(str(exc)) from exc
 
@@ -170,16 +188,6 @@ class SummarizerWorker(Worker[PaperParsed]):
             sections = _read_json(path.with_name("sections.json"))
         return PaperText(arxiv_id=message.arxiv_id, version=message.version, title=row["title"],
                      abstract=row["abstract"], text=text, sections=sections)
-
-    def _record(self, record: SummaryRecord, target: Path) -> None:
-        artifact = self.data.artifact(target)
-        with self.store.transaction() as t:
-            t.record_summary(record.arxiv_id, record.version, record.model_dump_json(),
-                             record.grounding.rate, record.model)
-            t.record_artifact(artifact, "summary", record.arxiv_id)
-        detail = f"{record.mode}, grounding {record.grounding.rate:.2f}, " \
-                 f"{len(record.grounding.dropped)} sentences dropped"
-        self.store.set_stage(record.arxiv_id, record.version, STAGE, "done", detail)
 
     def _message(self, record: SummaryRecord, target: Path) -> PaperSummarized:
         return PaperSummarized(arxiv_id=record.arxiv_id, version=record.version,

@@ -97,3 +97,25 @@ def test_a_waiting_writer_call_goes_before_a_waiting_summarizer_call() -> None:
         release_llm(summarizer)
         release_llm(writer)
     assert llm_module._loaded == {}
+
+
+def test_a_show_being_written_keeps_the_summarizer_out_between_its_calls() -> None:
+    """`keep_warm`: the model's cache keeps the writer's conversation while a show is written."""
+    lock = llm_module.PriorityLock()
+    order: list[str] = []
+
+    def background() -> None:
+        with lock.hold(BACKGROUND):
+            order.append("summary")
+
+    with lock.reserve(ON_AIR):
+        with lock.hold(ON_AIR):
+            order.append("line 1")
+        waiting = threading.Thread(target=background)
+        waiting.start()
+        time.sleep(0.3)  # the model is free, but a show is being written
+        assert lock.waiting() == [BACKGROUND]
+        with lock.hold(ON_AIR):
+            order.append("line 2")
+    waiting.join(10)
+    assert order == ["line 1", "line 2", "summary"]

@@ -23,6 +23,7 @@ from radio.backends.llm.shared import (
     PriorityLock,
     SharedLLM,
     acquire_llm,
+    keep_warm,
     release_llm,
 )
 from radio.backends.llm.shipped import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKENDS", "BACKGROUND", "LLM", "ON_AIR", "SHIPPED_MODELS", "BackendSettings",
     "LLMError", "PriorityLock", "SharedLLM", "acquire_llm", "cache_dir", "chat_json",
-    "default_model_path", "load_llm", "release_llm", "tiny_model_path",
+    "default_model_path", "keep_warm", "load_llm", "release_llm", "tiny_model_path",
 ]
 
 

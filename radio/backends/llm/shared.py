@@ -4,8 +4,12 @@ Workers take their model with `acquire_llm(settings, priority)`, which loads it 
 process (per `share_key`: model, context, threads, GPU layers) and hands each worker a
 `SharedLLM` view; calls wait behind one `PriorityLock`, so when the model is busy the
 on-air work (the writer, `ON_AIR`) goes before the background work (the summarizer,
-`BACKGROUND`). A call that has started is not interrupted. `release_llm` drops the model
-when the last worker lets go, so a worker run alone still loads, and frees, its own.
+`BACKGROUND`). A call that has started is not interrupted. While a show is written,
+`keep_warm` keeps the background out between the writer's calls too: each of its calls
+starts where the last left the model's KV cache (llama.cpp reuses the common prefix of the
+chat), instead of evaluating the whole conversation again after a summary. `release_llm`
+drops the model when the last worker lets go, so a worker run alone still loads, and frees,
+its own.
 A backend with `SHARED = False` (a server client) gives each worker its own client.
 """
 
@@ -39,6 +43,11 @@ class PriorityLock:
         self._held = False
         self._waiting: list[tuple[int, int]] = []
         self._order = itertools.count()
+        self._reserved: list[int] = []  # priorities that keep less urgent callers out
+
+    def _turn(self, ticket: tuple[int, int]) -> bool:
+        return (not self._held and self._waiting[0] == ticket
+                and ticket[0] <= min(self._reserved, default=ticket[0]))
 
     @contextlib.contextmanager
     def hold(self, priority: int) -> Iterator[None]:
@@ -46,7 +55,7 @@ class PriorityLock:
             ticket = (priority, next(self._order))
             heapq.heappush(self._waiting, ticket)
             try:
-                self._cond.wait_for(lambda: not self._held and self._waiting[0] == ticket)
+                self._cond.wait_for(lambda: self._turn(ticket))
             except BaseException:  # interrupted while waiting: leave the queue
                 self._waiting.remove(ticket)
                 heapq.heapify(self._waiting)
@@ -59,6 +68,18 @@ class PriorityLock:
         finally:
             with self._cond:
                 self._held = False
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def reserve(self, priority: int) -> Iterator[None]:
+        """Between its holds too, callers less urgent than `priority` wait."""
+        with self._cond:
+            self._reserved.append(priority)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reserved.remove(priority)
                 self._cond.notify_all()
 
     def waiting(self) -> list[int]:
@@ -85,6 +106,14 @@ class SharedLLM:
 
     def close(self) -> None:
         release_llm(self)
+
+
+def keep_warm(llm: LLM | None) -> contextlib.AbstractContextManager[None]:
+    """For a run of calls that build on each other (a show): less urgent workers sharing
+    the model wait until it ends, so the model's cache holds this run's conversation."""
+    if isinstance(llm, SharedLLM):
+        return llm.lock.reserve(llm.priority)
+    return contextlib.nullcontext()
 
 
 @dataclass
