@@ -28,7 +28,7 @@ from pydantic_settings import (
 
 from radio.backends.device import DEVICE_HELP, Device
 from radio.backends.embedder.registry import BACKENDS as EMBEDDER_BACKENDS
-from radio.backends.embedder.sbert import SentenceTransformerSettings
+from radio.backends.embedder.onnx import OnnxSettings
 from radio.backends.llm.llamacpp import LlamaCppSettings
 from radio.backends.llm.openai_server import OpenAISettings
 from radio.backends.llm.registry import BACKENDS as LLM_BACKENDS
@@ -128,11 +128,12 @@ class LLMSettings(LlamaCppSettings, OpenAISettings, Section):
         return _known(value, LLM_BACKENDS, "LLM")
 
 
-class EmbedderSettings(SentenceTransformerSettings, Section):
+class EmbedderSettings(OnnxSettings, Section):
     """[embedder]: the backend's own keys come from its settings class."""
 
-    backend: str = Field("sentence-transformers", description="Embedder backend: "
-                         + ", ".join(EMBEDDER_BACKENDS) + ".")
+    backend: str = Field("onnx", description="Embedder backend: "
+                         + ", ".join(EMBEDDER_BACKENDS) + " (onnx: the sentence-transformers "
+                         "model on onnxruntime, without torch in the station).")
     interests: list[str] = Field(
         default_factory=lambda: [
             "large language models",

@@ -43,7 +43,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 class EmbeddingsWorker(Worker[PaperParsed | PaperSummarized]):
     name = "embeddings"
-    preload = ("faiss", "sentence_transformers")
+    preload = ("faiss", "onnxruntime", "tokenizers")
     consumes = (PaperParsed, PaperSummarized)
     produces = (PaperEmbedded,)
 

@@ -50,7 +50,7 @@ AIR_REFRESH_S = 15.0
 
 class SummarizerWorker(Worker[PaperParsed]):
     name = "summarizer"
-    preload = ("llama_cpp", "sentence_transformers")
+    preload = ("llama_cpp", "onnxruntime", "tokenizers")
     consumes = (PaperParsed,)
     produces = (PaperSummarized,)
 

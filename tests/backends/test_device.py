@@ -54,6 +54,7 @@ def test_a_gpu_is_used_and_said_once(caplog: pytest.LogCaptureFixture) -> None:
     assert lines(caplog) == [(logging.INFO, "engine runs on the GPU (CUDA)")]
 
 
+@pytest.mark.slow
 def test_the_probes_tell_what_the_libraries_say() -> None:
     import llama_cpp
     import onnxruntime
@@ -97,7 +98,8 @@ def test_the_embedder_runs_where_it_can(caplog: pytest.LogCaptureFixture) -> Non
     import torch
 
     caplog.set_level(logging.INFO, LOGGER)
-    model = load_embedder(EmbedderSettings(device="cuda", batch_size=3))
+    model = load_embedder(EmbedderSettings(backend="sentence-transformers", device="cuda",
+                                           batch_size=3))
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert model.device == expected  # type: ignore[attr-defined]
     assert model._model.device.type == expected  # type: ignore[attr-defined]

@@ -3,7 +3,8 @@
 Vectors are L2-normalised float32, so inner product is cosine similarity. Models load
 offline: nothing may download weights at run time. One module per part: `base` (the
 protocol and its error), `registry` (backends by name), one module per backend with its
-settings class (`sbert`: sentence-transformers, on CUDA torch where there is one).
+settings class (`onnx`, the default: the model on onnxruntime, exported once from its
+weights; `sbert`: sentence-transformers, on CUDA torch where there is one).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from radio.backends.embedder.base import Embedder
 
 BACKENDS: dict[str, str] = {
+    "onnx": "radio.backends.embedder.onnx",  # the same model without torch: the default
     "sentence-transformers": "radio.backends.embedder.sbert",
 }
 

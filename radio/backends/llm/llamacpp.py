@@ -42,6 +42,10 @@ class LlamaCppSettings(BackendSettings):
     device: Device = Field("auto", description="Where llama.cpp runs. " + DEVICE_HELP)
     n_gpu_layers: int = Field(-1, description="Layers offloaded when it runs on the GPU "
                               "(-1: all); on the CPU none.")
+    use_mmap: bool = Field(False, description="Map the model file instead of reading it. "
+                           "On the CPU llama.cpp repacks the weights into memory of its own, "
+                           "so a mapped file is held twice: 2.0 GB resident against 1.4 GB "
+                           "read for the 1.5B model, at the same speed.")
 
 
 def gpu_layers(settings: LlamaCppSettings) -> int:
@@ -53,7 +57,8 @@ def gpu_layers(settings: LlamaCppSettings) -> int:
 def share_key(settings: LlamaCppSettings) -> tuple:
     """What makes two loads the same model in memory."""
     path = settings.model_path or settings.shipped_model
-    return (str(path), settings.n_ctx, settings.n_threads, gpu_layers(settings))
+    return (str(path), settings.n_ctx, settings.n_threads, gpu_layers(settings),
+            settings.use_mmap)
 
 
 class LlamaCppChat:
@@ -78,7 +83,8 @@ class LlamaCppChat:
             with _load_lock, contextlib.redirect_stderr(printed):
                 self._llama = Llama(model_path=str(path), n_ctx=settings.n_ctx,
                                     n_threads=settings.n_threads,
-                                    n_gpu_layers=self.n_gpu_layers, verbose=True)
+                                    n_gpu_layers=self.n_gpu_layers,
+                                    use_mmap=settings.use_mmap, verbose=True)
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load {path}: {exc}") from exc
         finally:

