@@ -13,7 +13,8 @@ test: setup
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q -ra --durations=25
 
-# Before a commit: lint, types and the fast tests, on the venv that setup made.
+# Before a commit: lint, types and the fast tests (under 3 minutes on 2 busy cores; the
+# tests marked slow, 2 s and more each, run in `make test`), on the venv that setup made.
 check:
 	.venv/bin/ruff check radio tests scripts
 	.venv/bin/mypy

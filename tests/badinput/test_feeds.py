@@ -74,6 +74,7 @@ async def test_rss_that_is_no_feed_at_all_is_a_clear_error(sources: ArxivSources
 
 
 @pytest.mark.parametrize("prefix", ["/api/", "/rss/", "/oai"])
+@pytest.mark.slow
 async def test_a_trickling_server_is_given_up_on_in_bounded_time(
         prefix: str, sources: ArxivSources, standin: ArxivStandIn) -> None:
     standin.fault(prefix, "trickle", pace=0.5)  # 128 bytes a second: alive, hopeless
@@ -87,6 +88,7 @@ async def test_a_trickling_server_is_given_up_on_in_bounded_time(
     await calls[prefix]()  # the turn is free: the next request goes through
 
 
+@pytest.mark.slow
 async def test_a_trickling_pdf_download_stops_at_its_time_limit(
         settings: Settings, standin: ArxivStandIn, tmp_path: Path) -> None:
     standin.fault("/pdf/", "trickle", pace=0.2)

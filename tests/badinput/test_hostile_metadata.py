@@ -54,6 +54,7 @@ def radio(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args", [("papers", "list"), ("papers", "show", ARXIV_ID)])
+@pytest.mark.slow
 def test_the_cli_shows_hostile_metadata_as_text(settings: Settings, tmp_path: Path,
                                                 args: tuple[str, ...]) -> None:
     done = radio(settings, *args)

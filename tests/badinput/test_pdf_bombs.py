@@ -93,6 +93,7 @@ def parse(pdf: Path, out: Path) -> tuple[ParseResult, float]:
 
 @pytest.mark.parametrize("name, text", [("huge page box", True), ("giant image", True),
                                         ("deflate bomb", True), ("deep nesting", False)])
+@pytest.mark.slow
 def test_a_bomb_is_parsed_within_bounds(name: str, text: bool, tmp_path: Path) -> None:
     """Deep nesting: MuPDF drops the page's broken resources, fonts with them, so the page
     reads as one without a text layer (a page image, no text), like a scanned paper."""
@@ -117,6 +118,7 @@ def test_nested_graphics_states_are_refused_with_the_reason(tmp_path: Path) -> N
     assert list((tmp_path / "paper").iterdir()) == []  # nothing half-written
 
 
+@pytest.mark.slow
 def test_a_thousand_pages_are_cut_at_the_page_limit(tmp_path: Path) -> None:
     pdf = tmp_path / "thousand.pdf"
     with pymupdf.open() as doc:

@@ -46,6 +46,7 @@ def expected_chapter_starts(recorded: Recorded) -> dict[str, float]:
     return starts
 
 
+@pytest.mark.slow
 def test_ffprobe_lists_one_chapter_per_paper_at_the_right_times(recorded: Recorded) -> None:
     chapters = sorted(ffprobe(recorded.episode.paths.mp3, "-show_chapters")["chapters"],
                       key=lambda c: float(c["start_time"]))

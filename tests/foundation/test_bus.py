@@ -55,6 +55,7 @@ def mosquitto_settings(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Setting
     yield make_settings(tmp_path / "data", broker_url=SecretStr(mosquitto.url))
 
 
+@pytest.mark.slow
 async def test_message_crosses_two_processes(any_broker: Settings, tmp_path: Path) -> None:
     relay = spawn(["worker", RELAY], any_broker, tmp_path / "relay.log")
     sink = spawn(["worker", SINK], any_broker, tmp_path / "sink.log")
@@ -75,6 +76,7 @@ async def test_message_crosses_two_processes(any_broker: Settings, tmp_path: Pat
         await asyncio.to_thread(stop, sink)
 
 
+@pytest.mark.slow
 async def test_killed_worker_goes_offline_through_its_will(any_broker: Settings,
                                                             tmp_path: Path) -> None:
     relay = spawn(["worker", RELAY, "--instance", "doomed"], any_broker, tmp_path / "relay.log")
@@ -91,6 +93,7 @@ async def test_killed_worker_goes_offline_through_its_will(any_broker: Settings,
         await asyncio.to_thread(stop, relay)
 
 
+@pytest.mark.slow
 async def test_work_sent_while_a_worker_is_down_waits_for_it(any_broker: Settings,
                                                                tmp_path: Path) -> None:
     """A persistent session keeps QoS 1 work for a stopped worker until it is back."""
@@ -127,6 +130,7 @@ async def test_malformed_payload_lands_on_errors_and_worker_goes_on(any_broker: 
         assert written.show_id == "test-0001"
 
 
+@pytest.mark.slow
 async def test_crashed_worker_is_restarted_and_works(settings: Settings, tmp_path: Path) -> None:
     log = tmp_path / "crashonce.log"
     worker = spawn(["worker", "tests.support.relay:CrashOnceRelay"], settings, log)
@@ -154,6 +158,7 @@ async def test_redelivered_message_is_handled_once(settings: Settings) -> None:
     assert handled(settings.data_dir) == ["test-0007", "test-0008"]
 
 
+@pytest.mark.slow
 async def test_two_instances_split_the_work(mosquitto_settings: Settings, tmp_path: Path) -> None:
     # Separate data dirs, so neither instance's inbox can hide a double delivery.
     dirs = [tmp_path / "a", tmp_path / "b"]
@@ -176,6 +181,7 @@ async def test_two_instances_split_the_work(mosquitto_settings: Settings, tmp_pa
             await asyncio.to_thread(stop, proc)
 
 
+@pytest.mark.slow
 async def test_broker_restart_loses_no_qos1_message(mosquitto: Mosquitto, tmp_path: Path) -> None:
     # Plain subscriptions: mosquitto 2.0.11 restores them (and their queued messages) from
     # persistence, but not shared ones (see BusSettings.shared_subscriptions).

@@ -7,6 +7,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from radio import workers
 from radio.config import Settings
 from tests.support.arxiv_standin import ArxivStandIn
@@ -15,6 +17,7 @@ from tests.support.procs import radio, spawn, statuses, stop, wait_for
 from tests.support.settings import make_settings
 
 
+@pytest.mark.slow
 def test_radio_up_status_and_clean_stop(tmp_path: Path) -> None:
     cfg = make_settings(tmp_path / "data")
     cfg.bus.embedded_port = free_port()
@@ -56,6 +59,7 @@ def _up_status_and_clean_stop(tmp_path: Path, cfg: Settings, env: dict[str, str]
         stop(station, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_version_and_unknown_worker(tmp_path: Path) -> None:
     cfg = make_settings(tmp_path / "data")
     assert radio(["--version"], cfg).stdout.startswith("radio ")

@@ -271,6 +271,7 @@ def test_racing_playouts_take_the_next_segment_without_duplicates(store: Store,
         assert each == sorted(each)  # each racer takes lines in order
 
 
+@pytest.mark.slow
 def test_racing_schedulers_fire_a_show_once(store: Store, target: str) -> None:
     entry = store.add_schedule("daily", "09:00", ["mon", "tue", "wed", "thu", "fri"], "UTC",
                                [], 1800)
@@ -280,6 +281,7 @@ def test_racing_schedulers_fire_a_show_once(store: Store, target: str) -> None:
     assert sorted(shows) == [f"daily-{d[:10]}" for d in dues] and set(shows.values()) == {1}
 
 
+@pytest.mark.slow
 def test_racing_instances_receive_a_message_once(store: Store, target: str) -> None:
     ids = [f"msg-{n}" for n in range(100)]
     got = Counter(i for each in _race(store_race.receive, target, ids) for i in each)

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 from pathlib import Path
 
+import pytest
+
 from radio.config import Settings
 from radio.ingest.download import download_pdf
 from radio.ingest.polite import PoliteClient
@@ -18,6 +20,7 @@ def _gaps(times: list[float]) -> list[float]:
     return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
+@pytest.mark.slow
 async def test_three_seconds_between_requests_across_api_rss_oai_pdf(
         tmp_path: Path, standin: ArxivStandIn) -> None:
     settings = standin.configure(make_settings(tmp_path / "data"))

@@ -144,6 +144,7 @@ async def test_oai_licence(sources: ArxivSources, standin: ArxivStandIn) -> None
     assert asked[0] == "oai:arXiv.org:1412.8544" and asked[-1] == "oai:arXiv.org:2312.10997"
 
 
+@pytest.mark.slow
 async def test_503_retry_after_is_honoured(sources: ArxivSources, standin: ArxivStandIn) -> None:
     standin.fault("/oai", "503", retry_after=2)
     start = time.monotonic()
@@ -154,6 +155,7 @@ async def test_503_retry_after_is_honoured(sources: ArxivSources, standin: Arxiv
     assert second.at - first.at >= 2.0
 
 
+@pytest.mark.slow
 async def test_429_backs_off_with_growing_waits(offline_settings: Settings,
                                                 standin: ArxivStandIn) -> None:
     fetcher = offline_settings.fetcher.model_copy(update={"backoff_base_s": 0.4,

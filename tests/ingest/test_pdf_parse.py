@@ -41,6 +41,7 @@ def rag(tmp_path_factory: pytest.TempPathFactory) -> tuple[ParseResult, str, dic
             out)
 
 
+@pytest.mark.slow
 def test_title_and_first_abstract_sentence_come_out_of_the_pdf(rag) -> None:
     result, text, doc, _ = rag
     assert result.title == RAG_TITLE == doc["title"]
@@ -131,6 +132,7 @@ def test_abstract_without_a_heading(tmp_path: Path) -> None:
         "front", "abstract", "keywords", "keywords", "introduction"]
 
 
+@pytest.mark.slow
 def test_page_counts_match_the_manifest(tmp_path: Path) -> None:
     rows = manifest()
     pdfs = sorted(PDF.glob("*.pdf"))

@@ -36,6 +36,7 @@ def _stage(ctx: Context, arxiv_id: str, version: int) -> tuple[str, str]:
     return row["status"], row["detail"]
 
 
+@pytest.mark.slow
 async def test_fetched_becomes_parsed_once(pdf: PdfWorker) -> None:
     ctx = pdf.ctx
     message = fetched(ctx.data, RAG)

@@ -46,6 +46,7 @@ def stream() -> Iterator[HttpStreamOutput]:
         output.stop()
 
 
+@pytest.mark.slow
 def test_a_player_hears_mp3_on_the_stream(stream: HttpStreamOutput, tmp_path: Path) -> None:
     recording = tmp_path / "heard.mp3"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", stream.listen_url, "-t", "4",

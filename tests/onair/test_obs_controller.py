@@ -89,6 +89,7 @@ def test_image_must_stay_under_the_data_root(ctx) -> None:
     assert shown == Path("/mnt/radio/papers/1804.07821/pages/001.png")
 
 
+@pytest.mark.slow
 async def test_without_obs_the_worker_waits_and_remembers_commands(
         settings: Settings, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:

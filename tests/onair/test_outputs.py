@@ -54,6 +54,7 @@ def size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
+@pytest.mark.slow
 def test_a_stuck_output_drops_and_restarts_without_blocking_the_feed(tmp_path: Path) -> None:
     cfg = PlayoutSettings(output_buffer_s=1.0)
     output = FileOutput(cfg, tmp_path)
@@ -128,6 +129,7 @@ def test_secrets_are_redacted_in_what_is_logged() -> None:
 
 
 @pytest.mark.parametrize("right_password", [False, True])
+@pytest.mark.slow
 def test_icecast_source_password_stays_off_the_command_line(tmp_path: Path,
                                                             right_password: bool) -> None:
     """A wrong password is a clear error; the right one mounts; argv never holds either."""

@@ -44,6 +44,7 @@ class RunningClock:
 
 
 @pytest.mark.usefixtures("database_url")
+@pytest.mark.slow
 async def test_a_show_claimed_by_a_dying_scheduler_is_announced_by_the_next(
         settings: Settings, ctx: Context) -> None:
     entry_id = ctx.store.add_schedule("daily", "09:00", sched.DAYS, "UTC", [], 180)

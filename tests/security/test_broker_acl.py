@@ -64,6 +64,7 @@ async def test_anonymous_and_wrong_passwords_are_refused(broker: ProductionBroke
             pass
 
 
+@pytest.mark.slow
 async def test_each_worker_publishes_its_own_topics_only(
         broker: ProductionBroker, produced: dict[str, set[str]]) -> None:
     async with client(broker, "admin") as observer:
@@ -107,6 +108,7 @@ async def test_a_worker_cannot_fake_another_workers_status_or_will(
     assert got == [(f"{PREFIX}/status/obs/main", b"online")]
 
 
+@pytest.mark.slow
 async def test_an_oversized_packet_is_refused_by_the_broker(broker: ProductionBroker) -> None:
     oversize = b"x" * (2 << 20)  # over the conf's max_packet_size of 1 MiB
     async with client(broker, "admin") as observer:

@@ -26,6 +26,7 @@ def publish(target: list[str], seconds: int = 2) -> subprocess.CompletedProcess:
          "-c:a", "aac", "-f", "flv", *target], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_the_relay_puts_the_key_in_and_the_stream_arrives(tmp_path: Path) -> None:
     nginx = NginxRtmp(tmp_path / "nginx").start()
     relay = RtmpRelay(nginx.ingest_url, KEY)

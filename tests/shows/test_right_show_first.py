@@ -112,6 +112,7 @@ async def test_a_filler_in_progress_yields_at_its_next_segment_boundary(
     store.close()
 
 
+@pytest.mark.slow
 async def test_the_scheduler_asks_for_no_filler_without_material(
         settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     settings = settings.model_copy(update={"scheduler": SchedulerSettings(tick_s=1.0)})

@@ -136,6 +136,7 @@ class FastClock:
 
 
 @pytest.mark.usefixtures("database_url")
+@pytest.mark.slow
 async def test_a_schedule_added_by_the_cli_fires_at_its_time(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     _env(monkeypatch, settings)

@@ -53,6 +53,7 @@ def test_search_related_and_rank_from_the_command_line(station: Settings) -> Non
     assert sorted(rows(ranked.stdout)) == ["1804.07821", "2304.02623", "2312.10997"]
 
 
+@pytest.mark.slow
 def test_bad_input_gets_a_clear_error(station: Settings) -> None:
     bad_id = radio(["papers", "related", "../../etc/passwd"], station, timeout=180)
     assert bad_id.returncode == 2 and "not an arXiv id" in bad_id.stderr

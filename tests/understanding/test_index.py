@@ -36,6 +36,7 @@ def test_related_papers_of_a_two_column_vision_paper_are_vision_papers(library: 
     assert set(related) <= VISION, related
 
 
+@pytest.mark.slow
 def test_novelty_is_distance_to_the_nearest_earlier_paper(library: Library) -> None:
     assert library.novelty("1111.2011") is None  # the oldest paper in the corpus
     rag = library.novelty(RAG_SURVEY)
@@ -47,6 +48,7 @@ def test_novelty_is_distance_to_the_nearest_earlier_paper(library: Library) -> N
     assert rag == pytest.approx(expected, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_index_persists_and_rebuilds_from_the_store(library: Library, store: Store,
                                                    embedder: Embedder, tmp_path: Path) -> None:
     library.index.save()
@@ -59,6 +61,7 @@ def test_index_persists_and_rebuilds_from_the_store(library: Library, store: Sto
     assert rebuilt.index.related("1804.07821", 1) == library.index.related("1804.07821", 1)
 
 
+@pytest.mark.slow
 def test_replacing_a_paper_keeps_one_vector(library: Library) -> None:
     before = len(library.index)
     library.embed_papers([RAG_SURVEY])
@@ -67,6 +70,7 @@ def test_replacing_a_paper_keeps_one_vector(library: Library) -> None:
     assert all(h.arxiv_id != RAG_SURVEY for h in library.index.related(RAG_SURVEY, k=50))
 
 
+@pytest.mark.slow
 def test_interest_ranking(library: Library, store: Store) -> None:
     store.set_paper_published(store.paper_ids(), "2026-11-20T09:00:00")
     vision_first = library.rank_day(date(2026, 11, 20), ["computer vision", "image segmentation"])
@@ -76,6 +80,7 @@ def test_interest_ranking(library: Library, store: Store) -> None:
     assert library.rank_day(date(2026, 11, 21), ["computer vision"]) == []
 
 
+@pytest.mark.slow
 def test_week_clusters_group_the_vision_papers(library: Library, store: Store) -> None:
     store.set_paper_published(store.paper_ids(), "2026-11-18T09:00:00")
     clusters = library.week_clusters(date(2026, 11, 16), k=4)

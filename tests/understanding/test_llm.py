@@ -58,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait()
 
 
+@pytest.mark.slow
 def test_openai_backend_against_llama_cpp_server(server: str) -> None:
     llm = load_llm(LLMSettings(backend="openai", base_url=server, model="smollm2",
                                timeout_s=120, retries=1))
@@ -173,6 +174,7 @@ thread.join()
 """
 
 
+@pytest.mark.slow
 def test_loading_the_model_does_not_swallow_other_threads_output() -> None:
     """llama-cpp-python's verbose=False points fds 1 and 2 at /dev/null during the load;
     in a `radio up` that silenced every other worker for seconds."""

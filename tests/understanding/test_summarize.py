@@ -58,6 +58,7 @@ def test_chunks_follow_sections_and_skip_front_matter(corpus_papers) -> None:
     assert not any("[1]" in c.text for c in chunks)  # numeric citations are gone
 
 
+@pytest.mark.slow
 def test_retrieval_picks_passages_for_each_aspect(corpus_papers, embedder: Embedder) -> None:
     counting = corpus_papers["1804.07821"]  # has method and experiments sections
     chunks = make_chunks(counting.text, counting.sections)

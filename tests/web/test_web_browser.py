@@ -51,6 +51,7 @@ def find(browser: Any, css: str) -> Any:
     return browser.find_element(By.CSS_SELECTOR, css)
 
 
+@pytest.mark.slow
 def test_page_loads_without_console_errors(browser: Any, station: Station,
                                            artifacts_dir: Any) -> None:
     paper = station.papers[0]
@@ -92,6 +93,7 @@ def test_now_playing_changes_without_reload_within_two_seconds(browser: Any,
     assert browser.execute_script("return window.__sameDocument") == "yes"
 
 
+@pytest.mark.slow
 def test_live_player_plays_the_stream(browser: Any, station: Station) -> None:
     browser.get(station.base_url + "/")
     find(browser, "#live-toggle").click()
@@ -105,6 +107,7 @@ def test_live_player_plays_the_stream(browser: Any, station: Station) -> None:
     wait_for(lambda: find(browser, "#live-status").text == "Stopped.")
 
 
+@pytest.mark.slow
 def test_live_player_reconnects_when_the_stream_drops(browser: Any, station: Station) -> None:
     audio = "document.getElementById('live-audio')"
     station.stream["cut_after"] = 24 * 1024  # about 3 s of audio, then the stream ends

@@ -121,6 +121,7 @@ def test_live_stream_is_relayed_on_the_same_origin(http: httpx.Client) -> None:
         assert len(first) > 0 and (first[:3] == b"ID3" or first[0] == 0xFF)
 
 
+@pytest.mark.slow
 def test_events_stream_starts_with_the_now_playing_state(http: httpx.Client) -> None:
     with http.stream("GET", "/events") as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
