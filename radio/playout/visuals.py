@@ -47,7 +47,9 @@ def pages_allowed(licence_url: str | None) -> bool:
 
 
 @dataclass(frozen=True)
-class Paper:
+class OnScreenPaper:
+    """What the video shows of a paper (and whether its pages may be shown)."""
+
     arxiv_id: str
     title: str
     authors: tuple[str, ...]
@@ -55,7 +57,7 @@ class Paper:
     licence_url: str | None
 
 
-def paper(store: Store, arxiv_id: str | None) -> Paper | None:
+def paper(store: Store, arxiv_id: str | None) -> OnScreenPaper | None:
     if not arxiv_id:
         return None
     row = store.paper(arxiv_id)
@@ -65,10 +67,11 @@ def paper(store: Store, arxiv_id: str | None) -> Paper | None:
         authors = tuple(json.loads(row["authors"]))
     except ValueError:
         authors = ()
-    return Paper(row["arxiv_id"], row["title"], authors, row["abstract"], row["licence_url"])
+    return OnScreenPaper(row["arxiv_id"], row["title"], authors, row["abstract"],
+                         row["licence_url"])
 
 
-def choose_image(data: DataRoot, found: Paper | None, page: int | None, *,
+def choose_image(data: DataRoot, found: OnScreenPaper | None, page: int | None, *,
                  licensed_only: bool = True) -> Path | None:
     """The page the hosts talk about if it may be shown, else the paper's title card."""
     if found is None:
@@ -87,7 +90,7 @@ def choose_image(data: DataRoot, found: Paper | None, page: int | None, *,
     return own_title_card(data, found)
 
 
-def own_title_card(data: DataRoot, found: Paper) -> Path | None:
+def own_title_card(data: DataRoot, found: OnScreenPaper) -> Path | None:
     """A title card of our own when the pdf worker has not made one (yet)."""
     from radio.ingest.pdf_images import CardInfo, render_title_card
 
