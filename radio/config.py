@@ -27,8 +27,8 @@ from pydantic_settings import (
 )
 
 from radio.backends.device import DEVICE_HELP, Device
-from radio.backends.embedder.registry import BACKENDS as EMBEDDER_BACKENDS
 from radio.backends.embedder.onnx import OnnxSettings
+from radio.backends.embedder.registry import BACKENDS as EMBEDDER_BACKENDS
 from radio.backends.llm.llamacpp import LlamaCppSettings
 from radio.backends.llm.openai_server import OpenAISettings
 from radio.backends.llm.registry import BACKENDS as LLM_BACKENDS
