@@ -131,6 +131,11 @@ class Worker(Generic[M]):
     # Heavy libraries the worker imports lazily from threads; see `preload`.
     preload: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def heavy_modules(cls, settings: Settings) -> tuple[str, ...]:
+        """What `preload` imports for this worker as configured (by default `preload`)."""
+        return cls.preload
+
     def __init__(self, ctx: Context, instance: str | None = None) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -452,7 +457,7 @@ class Worker(Generic[M]):
                     raise
 
 
-def preload(workers: Iterable[type[Worker]]) -> None:
+def preload(workers: Iterable[type[Worker]], settings: Settings) -> None:
     """Import the workers' heavy libraries one after another, in this one thread.
 
     Workers import them lazily from threads (asyncio.to_thread). Two threads importing
@@ -461,7 +466,8 @@ def preload(workers: Iterable[type[Worker]]) -> None:
     initialized module 'torch' has no attribute 'Tensor'" in playout while the embeddings
     worker was loading sentence-transformers.
     """
-    for module in dict.fromkeys(name for worker in workers for name in worker.preload):
+    for module in dict.fromkeys(name for worker in workers
+                                for name in worker.heavy_modules(settings)):
         try:
             importlib.import_module(module)
         except Exception as exc:  # not fatal here: the worker that needs it will say so

@@ -73,7 +73,7 @@ async def _serve(names: list[str], *, embedded: bool, instance: str | None = Non
     classes = [workers.load(name) for name in names]
     if len(classes) > 1:
         with console.status("loading libraries"):
-            await asyncio.to_thread(preload, classes)
+            await asyncio.to_thread(preload, classes, ctx.settings)
     tasks = [asyncio.create_task(_supervise(cls, ctx, instance), name=cls.name)
              for cls in classes]
     stop = asyncio.Event()

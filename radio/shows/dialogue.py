@@ -155,16 +155,33 @@ def says(text: str, wanted: str) -> bool:
     return len(words & set(fingerprint(text).split())) >= 0.6 * len(words)
 
 
-def trim(text: str, words: int) -> str:
+def trim(text: str, words: int, *, keep_last: bool = False) -> str:
     """Whole sentences only, and no more of them than the line's words allow (with slack):
-    a line ends where the model ended a sentence, never in the middle of one."""
+    a line ends where the model ended a sentence, never in the middle of one. With
+    `keep_last` the sentences go from the front instead (a question comes last)."""
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip())
+    if keep_last:
+        parts.reverse()
     kept = [parts[0]]
     for part in parts[1:]:
         if count_words(" ".join([*kept, part])) > words * SLACK:
             break
         kept.append(part)
-    return " ".join(kept)
+    return " ".join(reversed(kept) if keep_last else kept)
+
+
+def mend(text: str, turn: Turn) -> str:
+    """The line in the form its turn asks for, where only the form is wrong: a question
+    that runs on ends at its last question mark; an answer loses the questions it asks
+    back (when enough is left). Each of these cost a second call and often the exchange."""
+    if turn.asks and "?" in text and not text.rstrip().endswith("?"):
+        return text[:text.rindex("?") + 1]
+    if not turn.asks and "?" in text:
+        parts = re.split(r"(?<=[.!?])\s+", text.strip())
+        kept = " ".join(p for p in parts if not p.rstrip().endswith("?"))
+        if "?" not in kept and count_words(kept) >= 3:
+            return kept
+    return text
 
 
 def schema(turns: list[Turn]) -> dict:
@@ -275,7 +292,8 @@ class Conversation:
         out: list[str | None] = []
         for turn in beat.turns:
             value = data.get(turn.key()) if isinstance(data, dict) else None
-            out.append(trim(clean_text(value, self.checks.hosts), turn.words)
+            out.append(trim(mend(clean_text(value, self.checks.hosts), turn), turn.words,
+                            keep_last=turn.asks)
                        if isinstance(value, str) and value.strip() else None)
         return out
 

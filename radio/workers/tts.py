@@ -26,6 +26,7 @@ import numpy as np
 
 from radio.artifacts import InvalidId
 from radio.backends.tts import NothingToSay, Voice, load_voice, say, validate_voices
+from radio.config import Settings
 from radio.messages import Artifact, Message, SegmentVoiced, ShowWritten
 from radio.shows.script import Line, Script, load_script
 from radio.speech.audio import finish_line, write_audio
@@ -44,7 +45,14 @@ class Voiced:
 
 class TtsWorker(Worker[ShowWritten]):
     name = "tts"
-    preload = ("scipy.signal", "piper", "kokoro_onnx", "misaki.en")
+    preload = ("scipy.signal", "piper")
+
+    @classmethod
+    def heavy_modules(cls, settings: Settings) -> tuple[str, ...]:
+        """Kokoro's G2P (misaki, spaCy) imports torch: only for a station with a Kokoro voice."""
+        voices = [h.voice for h in settings.writer.hosts] + [settings.tts.fallback_voice]
+        kokoro = any(v.startswith("kokoro:") for v in voices)
+        return cls.preload + (("kokoro_onnx", "misaki.en") if kokoro else ())
     consumes = (ShowWritten,)
     produces = (SegmentVoiced,)
 

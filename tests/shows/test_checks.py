@@ -182,6 +182,9 @@ def test_a_line_ends_where_a_sentence_ends_never_inside_one() -> None:
                               "built from GitHub and Common Crawl.")
     one = "A single long sentence that runs well past the words the line was planned to hold."
     assert trim(one, 5) == one  # a sentence is never cut: the line keeps it whole
+    asked = "That sounds big. It was built from GitHub and Common Crawl. How big is it?"
+    assert trim(asked, 4, keep_last=True) == "How big is it?"  # the question stays
+    assert trim(asked, 4) == "That sounds big."
     # The schema lets a line end only on a full stop, question or exclamation mark.
     turn = Turn("Mira", "answers_about_result", 10)
     pattern = schema([turn])["properties"][turn.key()]["pattern"]
@@ -230,3 +233,20 @@ def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Sour
                         "The show has two items on tables and on the context around each "
                         "table, and it also covers datasets.")
     assert found == [["ends mid-sentence"], ["repeats an earlier line"]]
+
+
+@pytest.mark.parametrize(("asks", "draft", "mended"), [
+    (True, "So what problem is TabLib after? It is a big dataset.",
+     "So what problem is TabLib after?"),
+    (True, "TabLib is a big dataset.", "TabLib is a big dataset."),  # no question to keep
+    (False, "It collects 627 million tables. Can you imagine that?",
+     "It collects 627 million tables."),
+    (False, "Really?", "Really?"),  # too little left: the check refuses it instead
+    (False, "It collects 627 million tables.", "It collects 627 million tables."),
+])
+def test_a_line_whose_form_alone_is_wrong_is_mended_not_asked_again(
+        asks: bool, draft: str, mended: str) -> None:
+    from radio.shows.dialogue import mend
+
+    turn = Turn(speaker="Alex", does="asks" if asks else "answers", words=20, asks=asks)
+    assert mend(draft, turn) == mended
