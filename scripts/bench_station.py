@@ -19,7 +19,7 @@ Figures:
 - stages: wall seconds of ingest+parse, the writer's own writing time (script.json),
   writing and voicing as seen on the bus; papers per hour parsed, embedded, summarized;
 - peak_rss_mb: the most resident memory of `radio up` and its children, sampled each
-  0.5 s (target <= 2500);
+  0.5 s (target <= 2500), and rss_mb_at_peak: each process's share at that moment;
 - breaking_news: feed -> poll -> fetched (the 3 s rule: `fetch_s`) -> parsed -> summarized ->
   written -> voiced -> first second on air (`latency_s`, target < 600);
 - query: p50/p99 ms of `related` asked of the embeddings worker over the bus (the station's
@@ -132,15 +132,18 @@ class PeakRSS:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.at_peak: dict[str, int] = {}  # MB of each process at the peak
         self.peak_load = os.getloadavg()[0]
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
                 root = psutil.Process(self.pid)
-                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]
-                            if p.is_running())
-                self.peak = max(self.peak, total)
+                each = {f"{p.pid} {' '.join(p.cmdline()[:3])[-60:]}": p.memory_info().rss
+                        for p in [root, *root.children(recursive=True)] if p.is_running()}
+                if sum(each.values()) > self.peak:
+                    self.peak = sum(each.values())
+                    self.at_peak = {k: v >> 20 for k, v in each.items()}
             except psutil.Error:
                 pass
             self.peak_load = max(self.peak_load, os.getloadavg()[0])
@@ -375,6 +378,7 @@ def main() -> None:
             station.kill()
         standin.stop()
         result["peak_rss_mb"] = round(rss.peak / 2**20)
+        result["rss_mb_at_peak"] = rss.at_peak
         result["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
         result["load_avg_1m_peak"] = round(rss.peak_load, 2)
         result["wall_s"] = round(time.monotonic() - started, 1)
