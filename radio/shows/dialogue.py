@@ -33,9 +33,9 @@ CHARS_PER_WORD = 6.0
 SPOKEN_CHARS = "[A-Za-z0-9 .,;:!?'%&+-]"
 STATED_CHARS = SPOKEN_CHARS.replace("?", "")  # an answer asks nothing back
 SLACK = 1.6  # a line may run this far over its words before trailing sentences are cut
-_STAGE_VERBS = ("asks|restates|says|explains|teases|answers|gives|names|pushes|reacts|adds|"
-                "introduces|recaps|thanks|welcomes|moves|links|reads|then|will|should|must|"
-                "question|answer|line")
+_STAGE_VERBS = ("asks?|restates?|says?|explains?|teases?|answers?|gives?|names?|pushes|push|"
+                "reacts?|adds?|introduces?|recaps?|thanks?|welcomes?|moves?|links?|reads?|"
+                "then|will|should|must|question|line")  # "Alex and Mira welcome ..." too
 _SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b", re.I)
 
 

@@ -250,3 +250,15 @@ def test_a_line_whose_form_alone_is_wrong_is_mended_not_asked_again(
 
     turn = Turn(speaker="Alex", does="asks" if asks else "answers", words=20, asks=asks)
     assert mend(draft, turn) == mended
+
+
+@pytest.mark.parametrize("line", [
+    "Alex and Mira welcome the listeners to Paper Radio.",  # seen on air, December 2026
+    "Alex asks what the dataset holds.",
+    "Mira explains: the tables come with their context.",
+])
+def test_stage_directions_are_not_said_on_air(tablib: Source, line: str) -> None:
+    welcome = Turn("Alex", "welcomes", 20, introduces=True)  # where hosts may name themselves
+    assert "narrates the script" in checks(tablib).problems(line, welcome, tablib)
+    assert checks(tablib).problems("Welcome back, I am Alex, here with Mira.",
+                                   welcome, tablib) == []
