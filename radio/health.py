@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import resource
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from radio.config import DiskSettings
@@ -25,6 +28,25 @@ def process_stats() -> dict[str, float]:
     with contextlib.suppress(RuntimeError):  # no running loop (a thread)
         stats["tasks"] = len(asyncio.all_tasks())
     return stats
+
+
+TRIM_EVERY_S = 30.0
+_trim = {"last": 0.0}
+_trim_lock = threading.Lock()
+
+
+def release_free_memory() -> bool:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim), at most every
+    TRIM_EVERY_S in a process: glibc keeps what the models' and parsers' big temporaries
+    freed (300 MB of a 2.4 GB `radio up`, measured mid-run). True when it ran."""
+    with _trim_lock:
+        if time.monotonic() - _trim["last"] < TRIM_EVERY_S:
+            return False
+        _trim["last"] = time.monotonic()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return True
+    return False
 
 
 def _rss_bytes() -> int:

@@ -41,7 +41,7 @@ from radio import __version__, recovery, retry
 from radio.artifacts import DataRoot
 from radio.bus import Bus, Subscription
 from radio.config import Settings
-from radio.health import disk_refusal, process_stats
+from radio.health import disk_refusal, process_stats, release_free_memory
 from radio.messages import (
     Command,
     ErrorReport,
@@ -298,6 +298,7 @@ class Worker(Generic[M]):
         while True:
             await self.bus.connected.wait()
             await self.publish_status()
+            release_free_memory()
             await asyncio.sleep(self.settings.bus.heartbeat_s)
 
     @property
