@@ -174,6 +174,7 @@ def mend(text: str, turn: Turn) -> str:
     """The line in the form its turn asks for, where only the form is wrong: a question
     that runs on ends at its last question mark; an answer loses the questions it asks
     back (when enough is left). Each of these cost a second call and often the exchange."""
+    text = re.sub(r"[.!,;:]+\?", "?", text)  # "... to help authors.?": the grammar's "?"
     if turn.asks and "?" in text and not text.rstrip().endswith("?"):
         return text[:text.rindex("?") + 1]
     if not turn.asks and "?" in text:

@@ -239,6 +239,7 @@ def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Sour
     (True, "So what problem is TabLib after? It is a big dataset.",
      "So what problem is TabLib after?"),
     (True, "TabLib is a big dataset.", "TabLib is a big dataset."),  # no question to keep
+    (True, "So it helps the authors.?", "So it helps the authors?"),  # seen on air
     (False, "It collects 627 million tables. Can you imagine that?",
      "It collects 627 million tables."),
     (False, "Really?", "Really?"),  # too little left: the check refuses it instead
