@@ -43,7 +43,7 @@ from radio.store.backends import (
 if TYPE_CHECKING:
     from radio.config import Settings
 
-__all__ = ["MIGRATIONS", "MIGRATION_FILES", "Row", "Store", "Transaction", "now_iso",
+__all__ = ["MIGRATIONS", "MIGRATION_FILES", "Row", "Store", "Transaction", "iso_in", "now_iso",
            "open_store"]
 
 
@@ -51,8 +51,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _later(seconds: float) -> str:
-    """An ISO time `seconds` from now (leases: text compares in time order, as all times here)."""
+def iso_in(seconds: float) -> str:
+    """The ISO time `seconds` from now (negative: ago), as the store writes times; they
+    compare in time order as text (leases, a stage's age)."""
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
 
 
@@ -115,12 +116,12 @@ class Operations:
             "lease_until=excluded.lease_until, updated_at=excluded.updated_at "
             "WHERE inbox.status='pending' AND (inbox.owner IS NULL OR inbox.owner <> "
             "excluded.owner) AND (inbox.lease_until IS NULL OR inbox.lease_until < ?)",
-            (worker, msg_id, topic, payload, now, now, owner, _later(lease_s), now)) == 1
+            (worker, msg_id, topic, payload, now, now, owner, iso_in(lease_s), now)) == 1
 
     def inbox_renew(self, worker: str, owner: str, lease_s: float = 60.0) -> int:
         """Extend the lease on every pending row `owner` holds (its heartbeat)."""
         return self._run("UPDATE inbox SET lease_until=? WHERE worker=? AND owner=? AND "
-                         "status='pending'", (_later(lease_s), worker, owner))
+                         "status='pending'", (iso_in(lease_s), worker, owner))
 
     def inbox_take_over(self, worker: str, owner: str, lease_s: float = 60.0, *,
                         own: bool = False) -> list[Row]:
@@ -138,7 +139,7 @@ class Operations:
                 f"UPDATE inbox SET owner=?, lease_until=?, updated_at=? WHERE {lapsed} AND "
                 f"(worker, msg_id) IN (SELECT worker, msg_id FROM inbox WHERE {lapsed} "
                 "FOR UPDATE SKIP LOCKED) RETURNING msg_id, topic, payload, attempts, received_at",
-                [owner, _later(lease_s), now, *params, *params])
+                [owner, iso_in(lease_s), now, *params, *params])
         return sorted(rows, key=lambda r: (r["received_at"], r["msg_id"]))
 
     def inbox_finish(self, worker: str, msg_id: str, *, error: str | None = None,
@@ -170,7 +171,7 @@ class Operations:
         (the instance that requeued them; the first of several asked wins each row)."""
         sql = "UPDATE inbox SET status='pending', attempts=0, updated_at=?, owner=?, " \
               "lease_until=? WHERE worker=? AND status='failed'"
-        params: list[Any] = [now_iso(), owner, _later(lease_s), worker]
+        params: list[Any] = [now_iso(), owner, iso_in(lease_s), worker]
         if msg_id:
             sql += " AND msg_id=?"
             params.append(msg_id)

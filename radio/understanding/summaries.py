@@ -13,11 +13,10 @@ died leaves `pending` behind; it counts for `READ_WAIT_S` after it was set, no l
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from radio.artifacts import DataRoot, write_atomic
-from radio.store import Store
+from radio.store import Store, iso_in
 from radio.understanding.facts import FactSheet
 from radio.understanding.summarize import SummaryRecord
 
@@ -67,24 +66,14 @@ def being_read_by(store: Store, arxiv_id: str, version: int) -> str | None:
     row = store.stage_row(arxiv_id, version, STAGE)
     if row is None or row["status"] != "pending":
         return None
-    if _age_s(row["updated_at"]) >= READ_WAIT_S:
+    if row["updated_at"] <= iso_in(-READ_WAIT_S):  # the store's times compare as text
         return None
     return row["detail"] or "summarizer"
 
 
-def wait_for_reader(store: Store, arxiv_id: str, version: int,
-                    reader: str | None = None) -> bool:
-    """Block until nobody (or not `reader`) is reading this version; True when it ended
-    with a saved summary. Runs in a worker's thread."""
-    while (now := being_read_by(store, arxiv_id, version)) is not None:
-        if reader is not None and not now.startswith(reader):
-            break
+def wait_for_reader(store: Store, arxiv_id: str, version: int) -> bool:
+    """Block until nobody is reading this version; True when it ended with a saved
+    summary. Runs in a worker's thread."""
+    while being_read_by(store, arxiv_id, version) is not None:
         time.sleep(POLL_S)
     return store.stage(arxiv_id, version, STAGE) == "done"
-
-
-def _age_s(stamp: str) -> float:
-    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (datetime.now(UTC) - when).total_seconds()

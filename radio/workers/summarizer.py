@@ -120,14 +120,14 @@ class SummarizerWorker(Worker[PaperParsed]):
         if being_read_by(self.store, message.arxiv_id, message.version) not in (None, READER):
             # The writer reads it for a show right now: its sheet becomes the summary.
             wait_for_reader(self.store, message.arxiv_id, message.version)
-        paper = self._paper(message)
         done = self._already_done(message, target)
         if done is not None:
             self.log.info("%sv%d already summarized", message.arxiv_id, message.version)
-            self._keep_chunks(paper, target.parent)
+            self._keep_chunks(message, target.parent)  # the writer's sheet saved none
             return done
         mark_reading(self.store, message.arxiv_id, message.version, READER)
-        chunked = self._keep_chunks(paper, target.parent)
+        paper = self._paper(message)
+        chunked = self._keep_chunks(message, target.parent, paper)
         try:
             record = self.summarizer.summarize(paper, chunked)
         except LLMError as exc:  # the runtime retries; the stage says why meanwhile
@@ -138,12 +138,14 @@ class SummarizerWorker(Worker[PaperParsed]):
                       message.version, record.mode, record.grounding.rate)
         return self._message(record, target)
 
-    def _keep_chunks(self, paper: PaperText, directory: Path) -> tuple[list[Chunk], np.ndarray]:
-        """The paper's chunk vectors, saved for retrieval later (writers, embeddings)."""
+    def _keep_chunks(self, message: PaperParsed, directory: Path,
+                     paper: PaperText | None = None) -> tuple[list[Chunk], np.ndarray]:
+        """The paper's chunk vectors, saved for retrieval later (writers, embeddings); the
+        paper's text is read only when they are not saved yet."""
         saved = load_chunks(directory, self.summarizer.embedder.name)
         if saved is not None:
             return saved
-        chunks, vectors = self.summarizer.chunks(paper)
+        chunks, vectors = self.summarizer.chunks(paper or self._paper(message))
         save_chunks(directory, chunks, vectors, self.summarizer.embedder.name)
         return chunks, vectors
 

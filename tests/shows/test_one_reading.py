@@ -93,3 +93,13 @@ def test_a_sheet_the_writer_makes_is_the_papers_summary(station) -> None:
     assert stored_facts(store, arxiv_id, paper.version) == sheet
     (again,) = load_papers(store, arxiv_ids=[arxiv_id])
     assert again.summary is not None and again.facts == sheet  # the next show reads it
+
+
+def test_a_reader_that_died_is_not_waited_for(station, monkeypatch: pytest.MonkeyPatch) -> None:
+    from radio.understanding import summaries
+
+    _, store, _, arxiv_id = station
+    mark_reading(store, arxiv_id, 1, "summarizer")
+    assert being_read_by(store, arxiv_id, 1) == "summarizer"
+    monkeypatch.setattr(summaries, "READ_WAIT_S", 0.0)  # its mark is now older than that
+    assert being_read_by(store, arxiv_id, 1) is None
