@@ -6,6 +6,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential cmake git ffmpeg espeak-ng flite \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt pyproject.toml ./
+# llama.cpp is built here for the machines the image runs on, not for the build host
+# (-march=native): AVX2-era x86-64, and no AMX (its kernels crash where the tiles are not
+# granted; scripts/setup.sh).
+ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 RUN python -m venv /app/.venv && /app/.venv/bin/pip install torch==2.13.0 \
     && /app/.venv/bin/pip install -r requirements.txt \
     && /app/.venv/bin/pip install --no-deps misaki==0.9.4

@@ -35,7 +35,21 @@ venv_install() {
   .venv/bin/pip install -q --upgrade pip
   # torch first and alone: 2.13.0 is the local CPU build; anything else pulls CUDA.
   .venv/bin/pip install -q torch==2.13.0
+  # llama-cpp-python builds llama.cpp from source for this CPU (-march=native), AMX included
+  # where the CPU lists it; its AMX kernels then crash on the first call (a general
+  # protection fault in ggml_backend_amx_mul_mat, seen on a Xeon VM that does not grant the
+  # tiles). So AMX stays out of the build, and a build with it (pip's wheel cache may hold
+  # one) is replaced.
+  local no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  export CMAKE_ARGS="${CMAKE_ARGS:-"-DCMAKE_C_FLAGS='$no_amx' -DCMAKE_CXX_FLAGS='$no_amx'"}"
   .venv/bin/pip install -q -r requirements.txt
+  if .venv/bin/python -c "import llama_cpp as l, sys
+sys.exit('AMX_INT8 = 1' not in l.llama_print_system_info().decode())" 2>/dev/null; then
+    echo "setup: rebuilding llama-cpp-python without AMX (about 10 minutes)"
+    .venv/bin/pip cache remove 'llama_cpp_python*' >/dev/null 2>&1 || true
+    .venv/bin/pip install -q --force-reinstall --no-deps \
+      "$(grep -o '^llama-cpp-python[^=]*==[0-9.]*' requirements.txt | sed 's/\[.*\]//')"
+  fi
   # misaki without its [en] extra (which pulls CUDA torch); its deps are in requirements.txt.
   .venv/bin/pip install -q --no-deps misaki==0.9.4
   .venv/bin/pip install -q --no-deps -e .
