@@ -1,6 +1,6 @@
 """Write one daily show from corpus papers with the default model; print JSON figures.
 
-    .venv/bin/python scripts/bench_writer.py --length 8m --threads 2 \
+    .venv/bin/python scripts/bench_writer.py --length 8m \
         --summaries /tmp/bench-summaries --out docs/examples/daily-script
 
 Measures the wall and CPU time to write per minute of show, the grounding rate, how many
@@ -147,7 +147,8 @@ def main() -> None:
     parser.add_argument("--length", default="8m", help="Show length (e.g. 8m, 30m).")
     parser.add_argument("--papers", type=int, default=6, help="Corpus papers in the show.")
     parser.add_argument("--discussions", type=int, default=2, help="Papers discussed.")
-    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads.")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="llama.cpp threads (default: the station's, every core).")
     parser.add_argument("--keep", type=Path, help="Keep the station's data here (store, "
                         "papers, the script), e.g. to voice it: RADIO_DATA_DIR=KEEP radio up "
                         "--only tts --only recorder, then radio show announce SHOW_ID.")

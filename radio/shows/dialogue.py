@@ -35,7 +35,9 @@ STATED_CHARS = SPOKEN_CHARS.replace("?", "")  # an answer asks nothing back
 SLACK = 1.6  # a line may run this far over its words before trailing sentences are cut
 _STAGE_VERBS = ("asks?|restates?|says?|explains?|teases?|answers?|gives?|names?|pushes|push|"
                 "reacts?|adds?|introduces?|recaps?|thanks?|welcomes?|moves?|links?|reads?|"
+                "opens?|closes?|signs?|wraps?|"
                 "then|will|should|must|question|line")  # "Alex and Mira welcome ..." too
+_PROGRAMME_VERBS = r"(?:opens?|closes?|signs? off|wraps? up|ends?)\b"  # said of the station
 _SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b", re.I)
 
 
@@ -87,6 +89,7 @@ class LineChecks:
     paper_runs: set[tuple[str, ...]] = field(default_factory=set)  # the papers' 12-word
     # runs: a line must not copy one
     instructions: str = ""  # nor say the prompt back
+    station: str = ""  # "Paper Radio closes with a thanks ...": narrated, as by a host
     names: list[str] = field(default_factory=list)  # titles and names echo checks ignore
     said: list[str] = field(default_factory=list)  # fingerprints of the show's lines
     titles: list[str] = field(default_factory=list)  # saying a title (or a paper's short
@@ -122,8 +125,9 @@ class LineChecks:
         restates the problem:") instead of the words; hosts never name themselves either,
         but in the welcome."""
         hosts = "|".join(re.escape(h) for h in self.hosts)
-        if re.search(rf"\b(?:{hosts})(?:'s)? (?:{_STAGE_VERBS})", text) \
-                or _SCRIPT_TALK.search(text):
+        if re.search(rf"\b(?:{hosts})(?:'s)? (?:{_STAGE_VERBS})\b", text) \
+                or _SCRIPT_TALK.search(text) or (self.station and re.search(
+                    rf"\b{re.escape(self.station)} {_PROGRAMME_VERBS}", text)):
             return True
         return not turn.introduces and re.search(rf"\b{re.escape(turn.speaker)}\b", text) \
             is not None
@@ -173,8 +177,10 @@ def trim(text: str, words: int, *, keep_last: bool = False) -> str:
 def mend(text: str, turn: Turn) -> str:
     """The line in the form its turn asks for, where only the form is wrong: a question
     that runs on ends at its last question mark; an answer loses the questions it asks
-    back (when enough is left). Each of these cost a second call and often the exchange."""
+    back (when enough is left); a name said twice in a row is said once. Each of these
+    cost a second call and often the exchange."""
     text = re.sub(r"[.!,;:]+\?", "?", text)  # "... to help authors.?": the grammar's "?"
+    text = re.sub(r"\b([A-Z][\w-]*)(?::|,)?\s+\1\b", r"\1", text)  # "TabLib: TabLib: A ..."
     if turn.asks and "?" in text and not text.rstrip().endswith("?"):
         return text[:text.rindex("?") + 1]
     if not turn.asks and "?" in text:

@@ -125,8 +125,9 @@ def sentence(text: str) -> str:
 
 
 def as_notes(fact: Fact, words: int = 7) -> list[str]:
-    """A fact as the model reads it: whole when it is the model's own words; cut into short
-    notes when it is the paper's sentence, which a small model would otherwise read back."""
+    """A fact as the model reads it (in the paper's sheet and in its exchange's cue): whole
+    when it is the model's own words; cut into short notes when it is the paper's sentence,
+    which a small model would otherwise read back, to be refused as a copy."""
     if not fact.copied:
         return [fact.text]
     tokens = fact.text.rstrip(".").split()
@@ -167,6 +168,7 @@ class ShowWriter:
         self.show_id = request.show_id
         rundown, papers = plan_show(self.store, request, self.settings, self.ranker)
         self.checks = LineChecks(hosts=self.names, allowed=self._allowed(rundown),
+                                 station=self.station,
                                  names=[*self.names, self.station, rundown.title],
                                  titles=[papers[a].title for a in rundown.paper_ids])
         for arxiv_id in rundown.paper_ids:
@@ -324,7 +326,7 @@ class ShowWriter:
     def paper_system(self, paper: Paper) -> str:
         sheet = self.sheets.get(paper.arxiv_id)
         return render(self.settings, "show_system.j2", station=self.station,
-                      hosts=self.hosts, paper=paper, sheet=sheet,
+                      hosts=self.hosts, paper=paper, sheet=sheet, notes=as_notes,
                       short_name=self.short_name(paper))
 
     def short_name(self, paper: Paper) -> str:
@@ -389,10 +391,11 @@ class ShowWriter:
 
     def _fallback_answer(self, fact: Fact, name: str) -> str:
         """The fact in the explainer's mouth: its sentence (the model's own words from the
-        fact sheet), or, for a result whose sentence copies the paper, its parts."""
+        fact sheet), or, for a result whose sentence copies the paper, its parts; not a bare
+        number ("the number to remember is 4.5", aired in a bench show, says nothing)."""
         if not fact.copied:
             return third_person(fact.text)
-        if isinstance(fact, Result):
+        if isinstance(fact, Result) and fact.metric:
             said = " ".join(part for part in (
                 f"For {name}, the number to remember is {fact.number}", fact.metric,
                 f"on {fact.setting}" if fact.setting else "",

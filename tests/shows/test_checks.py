@@ -244,6 +244,9 @@ def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Sour
      "It collects 627 million tables."),
     (False, "Really?", "Really?"),  # too little left: the check refuses it instead
     (False, "It collects 627 million tables.", "It collects 627 million tables."),
+    (False, "TabLib: TabLib: A Dataset of 627M Tables with Context.",  # seen, December 2026
+     "TabLib: A Dataset of 627M Tables with Context."),
+    (False, "It was better than that that baseline.", "It was better than that that baseline."),
 ])
 def test_a_line_whose_form_alone_is_wrong_is_mended_not_asked_again(
         asks: bool, draft: str, mended: str) -> None:
@@ -263,3 +266,15 @@ def test_stage_directions_are_not_said_on_air(tablib: Source, line: str) -> None
     assert "narrates the script" in checks(tablib).problems(line, welcome, tablib)
     assert checks(tablib).problems("Welcome back, I am Alex, here with Mira.",
                                    welcome, tablib) == []
+
+
+def test_the_station_narrated_is_a_stage_direction_and_its_thanks_is_not(
+        tablib: Source) -> None:
+    on_air = checks(tablib)
+    on_air.station, on_air.allowed = "Paper Radio", [*on_air.allowed, "Paper", "Radio"]
+    outro = Turn("Alex", "thanks_and_signs_off", 20)
+    assert "narrates the script" in on_air.problems(  # aired in a bench show, December 2026
+        "Paper Radio closes with a simple thanks to listeners and a gentle sign-off.",
+        outro, tablib)
+    assert on_air.problems("Paper Radio thanks you for listening, see you tomorrow.",
+                           outro, tablib) == []

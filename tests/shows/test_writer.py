@@ -15,9 +15,11 @@ from radio.cli import app
 from radio.config import LLMSettings, Settings, WriterSettings
 from radio.messages import ShowRequested, ShowWritten
 from radio.shows.checks import check_show
+from radio.shows.papers import load_papers
 from radio.shows.script import Script, load_script
-from radio.shows.writing import write_show
+from radio.shows.writing import ShowWriter, as_notes, write_show
 from radio.store import Store
+from radio.understanding.facts import Fact, FactSheet, Result
 from radio.worker import Context
 from radio.workers.writer import WriterWorker
 from tests.shows.corpus import DEFAULT_PAPERS, add_papers
@@ -170,3 +172,41 @@ async def test_show_cli_runs_lists_and_prints(settings: Settings,
     assert "RUNDOWN" in printed.output and "ALEX:" in printed.output
     assert "Beyond Summarization" in printed.output
     store.close()
+
+
+def test_a_fact_that_copies_the_paper_reaches_the_model_only_as_notes(tmp_path: Path) -> None:
+    """A small model reads back a sentence it is shown whole, and a line with 12 words of
+    the paper is refused and asked for again; so a fact that copies the paper is shown as
+    short notes in the paper's sheet (the system prompt), as in its exchange's cue."""
+    settings = Settings(data_dir=tmp_path / "data")
+    store, data = Store(settings.database_path), DataRoot(settings.data_dir)
+    try:
+        (arxiv_id,) = add_papers(store, data, ["2304.02623v1.pdf"], datetime.now(UTC))
+        (paper,) = load_papers(store, arxiv_ids=[arxiv_id])
+        copied = max(paper.abstract.split(". "), key=len)  # the paper's own sentence
+        writer = ShowWriter(settings, store, data, None)
+        writer.sheets[arxiv_id] = FactSheet(short_name="", key_idea=Fact(text=copied,
+                                                                         copied=True),
+                                            problem=Fact(text="Reading tables is hard."))
+        system = writer.paper_system(paper)
+    finally:
+        store.close()
+    assert len(copied.split()) >= 14
+    assert copied not in system and "Problem: Reading tables is hard." in system
+    assert "Key idea: " + "; ".join(as_notes(Fact(text=copied, copied=True))) in system
+
+
+def test_a_copied_result_is_said_by_its_parts_and_a_bare_number_not_at_all(
+        tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    store = Store(settings.database_path)
+    try:
+        writer = ShowWriter(settings, store, DataRoot(settings.data_dir), None)
+        measured = Result(text="copied", copied=True, number="627 million", metric="tables")
+        bare = Result(text="copied", copied=True, number="4.5")  # aired as "the number to
+        # remember is 4.5", December 2026: 4.5 of what?
+        assert writer._fallback_answer(measured, "TabLib") == \
+            "For TabLib, the number to remember is 627 million tables."
+        assert writer._fallback_answer(bare, "AMDCN") == ""
+    finally:
+        store.close()
