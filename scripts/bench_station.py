@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -225,6 +226,23 @@ def breaking_news(watch: Watch, standin: ArxivStandIn, port: int, timeout: float
             "target_s": 600}
 
 
+_LLM_CALL = re.compile(r"llm call: prompt (\d+) tokens in ([\d.]+) s, generation (\d+) tokens "
+                       r"in ([\d.]+) s, other ([\d.]+) s")
+
+
+def llm_time(log: Path) -> dict:
+    """Where the LLM's time went over the run (every call's log line, summaries and shows
+    together): prompt evaluation, generation, and the rest (sampling under the grammar)."""
+    calls = [tuple(map(float, m.groups()))
+             for m in _LLM_CALL.finditer(log.read_text(errors="replace"))]
+    prompt_t, prompt_s, gen_t, gen_s, other_s = (sum(c[i] for c in calls) for i in range(5))
+    return {"calls": len(calls), "prompt_tokens": int(prompt_t), "prompt_s": round(prompt_s, 1),
+            "prompt_tokens_per_s": round(prompt_t / prompt_s, 1) if prompt_s else None,
+            "generated_tokens": int(gen_t), "generation_s": round(gen_s, 1),
+            "generated_tokens_per_s": round(gen_t / gen_s, 1) if gen_s else None,
+            "other_s": round(other_s, 1)}
+
+
 def stage_breakdown(voiced: list[tuple[float, SegmentVoiced]], t_written: float | None
                     ) -> dict:
     """TTS wall seconds and voiced seconds per speaker, from the gaps between lines."""
@@ -351,7 +369,6 @@ def main() -> None:
                 "lines": len(voiced()),
                 "tts_per_speaker": stage_breakdown(voiced(), t_written),
                 "recorder_s": round(recorded[0] - t_voiced, 1) if recorded else None,
-                "llm_prompt_vs_generation": None,  # not exposed by the LLM backend yet
             },
             "papers_per_hour": {**rate, "ingest_target": 3000,
                                 "note": "radio ingest of local PDFs: no fetch, no 3 s rule "
@@ -379,6 +396,8 @@ def main() -> None:
         standin.stop()
         result["peak_rss_mb"] = round(rss.peak / 2**20)
         result["rss_mb_at_peak"] = rss.at_peak
+        log.close()
+        result["llm_time"] = llm_time(root / "station.log")
         result["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
         result["load_avg_1m_peak"] = round(rss.peak_load, 2)
         result["wall_s"] = round(time.monotonic() - started, 1)

@@ -65,6 +65,7 @@ from radio.understanding.summarize import (
     PaperText,
     SummaryRecord,
     ask_for_facts,
+    restate_copies,
     summary_from,
 )
 
@@ -240,7 +241,8 @@ class ShowWriter:
         data = ask_for_facts(self.llm, self.settings.llm.summary, paper.title, passages)
         builder = SheetBuilder(paper.title, paper.authors, passages,
                                f"{paper.abstract}\n{text}")
-        sheet = builder.build(data)
+        sheet = restate_copies(self.llm, self.settings.llm.summary, builder,
+                               builder.build(data))
         save_summary(self.store, self.data, self._record(paper, text, sheet, builder))
         log.info("%s: fact sheet written for the show and saved as its summary (%d dropped)",
                  paper.arxiv_id, len(builder.dropped))

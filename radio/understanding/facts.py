@@ -60,6 +60,10 @@ class Result(Fact):
     baseline: str = Field("", description="What it is compared with, and its number.")
 
 
+PLAIN_FACTS = ("problem", "why_hard", "key_idea", "limitation", "why_it_matters")  # the
+# sheet's facts besides its results
+
+
 class FactSheet(BaseModel):
     kind: PaperKind = "method"
     short_name: str
@@ -193,11 +197,23 @@ class SheetBuilder:
                 sheet.results.append(result)
         if not sheet.results and sheet.kind not in ("survey", "position"):
             sheet.results = [r for r in self.stated_results() if self._new(r.text, seen, "result")]
-        for field in ("problem", "why_hard", "key_idea", "limitation", "why_it_matters"):
+        for field in PLAIN_FACTS:
             fact = self.fact(field, data.get(WIRE[field]))
             if fact is not None and self._new(fact.text, seen, field):
                 setattr(sheet, field, fact)
         return sheet
+
+    def restated(self, fact: Fact, text: str) -> Fact | None:
+        """The fact in the model's own words, where they pass the fact's checks: whole
+        sentences, no 12 words of the paper, about the same thing, grounded in the same
+        passages, and a result still says its number. None leaves the fact as it was."""
+        text = _whole_sentences(text)
+        if len(text.split()) < 5 or copy_run(text, self.paper_text) is not None \
+                or not same_gist(text, fact.text) or not self._supports(text, fact.passages):
+            return None
+        if isinstance(fact, Result) and not numbers_in(fact.number) <= numbers_in(text):
+            return None
+        return fact.model_copy(update={"text": text, "copied": False})
 
     def stated_results(self, count: int = 2) -> list[Result]:
         """The paper's own sentences that state a measured result, when the model gave
@@ -367,9 +383,31 @@ def _first_words(text: str, count: int) -> str:
     return " ".join(words)
 
 
+_PLAIN = {"about", "also", "authors", "been", "from", "have", "into", "paper", "that", "their",
+          "there", "these", "they", "this", "those", "which", "with", "were", "what", "when"}
+
+
+def same_gist(new: str, old: str) -> bool:
+    """`new` is about what `old` is about: at least half of its content words (by their
+    first five letters) are `old`'s. Asked for several facts at once, a small model was
+    seen to give one fact's gist under another's name."""
+    def content(text: str) -> set[str]:
+        return {w[:5] for w in _words(text) if len(w) >= 4 and w not in _PLAIN}
+
+    mine = content(new)
+    return bool(mine) and 2 * len(mine & content(old)) >= len(mine)
+
+
 def _whole_sentences(text: str) -> str:
-    """Whole sentences only, on one line: a value cut at its length cap loses its tail."""
+    """Whole sentences only, on one line: a value cut at its length cap loses its tail; a
+    single sentence that was cut ends at its last comma, or loses its last word, which may
+    be cut too ("... with many challenges and o." reached a summary)."""
     kept = sentences(" ".join(text.split()))
     if kept and kept[-1][-1:] not in ".!?":
-        kept = kept[:-1] or [kept[-1].rstrip(",;: ") + "."]
+        if len(kept) > 1:
+            kept = kept[:-1]
+        else:
+            cut = kept[0]
+            head = cut.rsplit(",", 1)[0] if "," in cut else cut.rsplit(" ", 1)[0]
+            kept = [head.rstrip(",;: ") + "."]
     return " ".join(kept)

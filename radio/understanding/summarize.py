@@ -7,8 +7,10 @@
 3. One constrained call writes the fact sheet (radio.understanding.facts): every fact cites
    the passages it rests on, and is checked against them; a sheet left with neither its
    problem nor its key idea is asked for once more.
-4. The summary (hook, short, deep, key points) that the feed, the web page and the CLI show
-   is read off the checked facts: no second call, and nothing the checks dropped.
+4. Facts that copy the paper are said again in the model's own words (one more call);
+   each restatement passes the same checks or the fact stays as it was.
+5. The summary (hook, short, deep, key points) that the feed, the web page and the CLI show
+   is read off the checked facts: nothing the checks dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from radio.backends.embedder import Embedder
-from radio.backends.llm import LLM, chat_json
+from radio.backends.llm import LLM, LLMError, chat_json
 from radio.config import LLMSettings, SamplingSettings
 from radio.understanding.chunks import (
     Chunk,
@@ -35,7 +37,9 @@ from radio.understanding.chunks import (
 )
 from radio.understanding.facts import (
     FACTS_SCHEMA,
+    PLAIN_FACTS,
     WIRE,
+    Fact,
     FactSheet,
     Passage,
     SheetBuilder,
@@ -174,6 +178,7 @@ class Summarizer:
             if sheet.problem is not None or sheet.key_idea is not None:
                 break  # asked again only when nearly nothing survived the checks
         assert sheet is not None
+        sheet = restate_copies(self.llm, self.settings.summary, builder, sheet)
         proposed = len(sheet.facts()) + len(builder.dropped)
         return SummaryRecord(
             arxiv_id=paper.arxiv_id, version=paper.version, title=paper.title,
@@ -195,3 +200,42 @@ def ask_for_facts(llm: LLM, sampling: SamplingSettings, title: str,
     messages = [{"role": "system", "content": render("summary_system.j2")},
                 {"role": "user", "content": user}]
     return chat_json(llm, messages, sampling=sampling, schema=FACTS_SCHEMA)
+
+
+RESTATED_WORDS = 11  # one short sentence, too short to hold 12 words of the paper in a row
+
+
+def restate_copies(llm: LLM, sampling: SamplingSettings, builder: SheetBuilder,
+                   sheet: FactSheet) -> FactSheet:
+    """The sheet with the facts the model copied from the paper said again in its own
+    words, in one call; a restatement that fails the fact's checks leaves the fact as it
+    was. A copied fact is what the hosts' lines then copy, to be refused as copies and
+    asked for again: in a bench show, 15 of 28 calls were refused for copying."""
+    copied = [(f"fact_{n}", fact) for n, (_, fact) in enumerate(sheet.facts(), 1)
+              if fact.copied]
+    if not copied:
+        return sheet
+    schema = {"type": "object", "properties": {
+        key: {"type": "string", "minLength": 10, "maxLength": RESTATED_WORDS * 8}
+        for key, _ in copied}, "required": [key for key, _ in copied],
+        "additionalProperties": False}
+    messages = [{"role": "system", "content": render("summary_system.j2")},
+                {"role": "user", "content": render("restate_user.j2", facts=copied,
+                                                   words=RESTATED_WORDS)}]
+    try:
+        data = chat_json(llm, messages, sampling=sampling, schema=schema)
+    except LLMError as exc:
+        log.warning("%s: copied facts left as they are: %s", sheet.short_name, exc)
+        return sheet
+    new = {id(fact): builder.restated(fact, str(data.get(key, ""))) for key, fact in copied}
+    log.info("%s: %d of %d copied facts restated in the model's words", sheet.short_name,
+             sum(f is not None for f in new.values()), len(copied))
+
+    def swap(fact: Fact) -> Fact:
+        return new.get(id(fact)) or fact
+
+    update: dict[str, object] = {name: swap(getattr(sheet, name)) for name in PLAIN_FACTS
+                                 if getattr(sheet, name) is not None}
+    update["results"] = [swap(result) for result in sheet.results]
+    return sheet.model_copy(update=update)
+

@@ -68,3 +68,19 @@ def test_the_onnx_embedder_says_where_it_runs(caplog: pytest.LogCaptureFixture) 
     said = [r.getMessage() for r in caplog.records
             if r.getMessage().startswith("the embedder (onnxruntime)")]
     assert len(said) == 1 and ("GPU" if expected == "cuda" else "CPU") in said[0]
+
+
+def test_texts_run_by_length_within_a_token_budget() -> None:
+    from radio.backends.embedder.onnx import BATCH_TOKENS, CHARS_PER_TOKEN, runs
+
+    titles = [f"A title number {n}" for n in range(40)]
+    chunks = ["word " * 200, "word " * 180]  # a paper's chunks: about 250 tokens each
+    texts = [chunks[0], *titles, chunks[1]]
+    found = runs(texts, 32)
+    assert sorted(i for run in found for i in run) == list(range(len(texts)))  # each once
+    assert [len(texts[i]) for run in found for i in run] == sorted(map(len, texts))
+    assert all(len(run) <= 32 for run in found)
+    assert [0] in found and [41] in found  # a chunk runs alone
+    for run in found:
+        longest = max(len(texts[i]) for i in run) // CHARS_PER_TOKEN + 2
+        assert len(run) == 1 or len(run) * longest <= BATCH_TOKENS

@@ -27,6 +27,8 @@ SCHEMA: dict[str, object] = {
                       "first_voiced_s": NUMBER, "latency_s": NUMBER, "target_s": int},
     "query": {"n": int, "p50_ms": NUMBER, "p99_ms": NUMBER, "target_p99_ms": int},
     "targets": {"airtime_factor": int, "peak_rss_mb": int},
+    "llm_time": {"calls": int, "prompt_tokens": int, "prompt_s": NUMBER,
+                 "generated_tokens": int, "generation_s": NUMBER, "other_s": NUMBER},
 }
 
 

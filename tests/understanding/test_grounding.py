@@ -61,3 +61,20 @@ def test_claims_ignore_sentence_starts_and_keep_versions_whole() -> None:
     assert claims_of("The model beats GPT-4 by 3.5 points.") == ["GPT-4", "3.5"]
     assert claims_of("However, results vary.") == []
     assert check_grounding([], "anything").rate == 1.0
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    # seen in a summary, December 2026: the fact was cut at the schema's 200 characters
+    ("Expository writing occurs in many real-world tasks, and we argue it is a high value "
+     "open problem, with many challenges and o",
+     "Expository writing occurs in many real-world tasks, and we argue it is a high value "
+     "open problem."),
+    ("TabLib holds 627 million tables. It was built from GitHub and Common Cr",
+     "TabLib holds 627 million tables."),
+    ("It reads tables from many file form", "It reads tables from many file."),
+    ("A whole sentence stays whole.", "A whole sentence stays whole."),
+])
+def test_a_fact_cut_at_its_length_cap_ends_on_a_whole_word(value: str, kept: str) -> None:
+    from radio.understanding.facts import _whole_sentences
+
+    assert _whole_sentences(value) == kept

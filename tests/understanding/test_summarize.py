@@ -17,6 +17,7 @@ from radio.understanding.facts import (
     FACTS_SCHEMA,
     WIRE,
     SheetBuilder,
+    copy_run,
     number_passages,
     numbers_in,
 )
@@ -126,6 +127,33 @@ def test_the_checks_keep_only_what_the_passages_hold(corpus_papers) -> None:
     assert any("37.5%" in d for d in builder.dropped)
 
 
+def test_a_copied_fact_is_restated_only_in_words_that_pass_its_checks(corpus_papers) -> None:
+    rag = corpus_papers["2312.10997"]
+    builder = _builder(rag)
+    copied = builder.fact("problem", _fact(rag.abstract.split(". ")[0] + ".", 1))
+    assert copied is not None and copied.copied
+    plain = builder.restated(copied, "Language models can hallucinate and hold outdated "
+                                     "knowledge.")
+    assert plain is not None and not plain.copied and plain.passages == copied.passages
+    assert builder.restated(copied, copied.text) is None  # a copy again
+    assert builder.restated(copied, "GPT-7 makes things up and forgets what it read.") is None
+    assert builder.restated(copied, "It is hard.") is None  # says nothing
+    # another fact's gist under this one's name (seen: TabLib's size as its "problem")
+    assert builder.restated(copied, "The survey reviews retrieval for question "
+                                    "answering systems.") is None
+    counting = corpus_papers["1804.07821"]
+    table = next(c for c in make_chunks(counting.text, counting.sections) if "290.82" in c.text)
+    measured = SheetBuilder(counting.title, [], number_passages(counting.abstract, [table]),
+                            counting.text)
+    [result] = measured.build({WIRE["results"]: [{
+        "finding_with_its_number": "The network reaches a mean absolute error of 290.82.",
+        "metric_or_unit": "MAE", "dataset_or_setting": "", "compared_with": "",
+        "passages": [1]}]}).results
+    assert measured.restated(result, "Its counting error drops to a small number.") is None
+    said = measured.restated(result, "Its mean absolute error comes down to 290.82.")
+    assert said is not None and said.number == "290.82" and said.metric == "MAE"
+
+
 def test_a_result_keeps_its_number_and_the_passage_that_holds_it(corpus_papers) -> None:
     counting = corpus_papers["1804.07821"]
     table = next(c for c in make_chunks(counting.text, counting.sections) if "290.82" in c.text)
@@ -201,9 +229,11 @@ def clean_summary(default_summarizer: Summarizer, corpus_papers):
 def test_real_fact_sheet_of_a_method_paper_holds_a_measured_result(
         default_summarizer: Summarizer, corpus_papers) -> None:
     paper = corpus_papers["1804.07821"]
-    record = default_summarizer.summarize(paper_of(paper))
     replies = default_summarizer.llm.replies  # type: ignore[attr-defined]
-    jsonschema.validate(json.loads(replies[-1], strict=False), FACTS_SCHEMA)  # the raw reply
+    asked = len(replies)
+    record = default_summarizer.summarize(paper_of(paper))
+    jsonschema.validate(json.loads(replies[asked], strict=False), FACTS_SCHEMA)  # the raw
+    # reply (a second call may restate the facts it copied)
     assert SummaryRecord.model_validate_json(record.model_dump_json()) == record  # typed
     assert record.model.startswith("qwen2.5-coder-1.5b")
     sheet = record.facts
@@ -212,6 +242,9 @@ def test_real_fact_sheet_of_a_method_paper_holds_a_measured_result(
     for result in sheet.results:  # each number is in the passage it cites, not the abstract
         assert numbers_in(result.number) <= numbers_in(sheet.passage_text(result.passages))
     assert record.summary.deep.results  # and the summary says it
+    whole = f"{paper.abstract}\n{paper.text}"
+    for _, fact in sheet.facts():  # restated or not, a fact said to be in the model's own
+        assert fact.copied or copy_run(fact.text, whole) is None, fact  # words is
 
 
 @pytest.mark.slow
