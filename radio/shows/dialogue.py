@@ -38,7 +38,9 @@ _STAGE_VERBS = ("asks?|restates?|says?|explains?|teases?|answers?|gives?|names?|
                 "opens?|closes?|signs?|wraps?|"
                 "then|will|should|must|question|line")  # "Alex and Mira welcome ..." too
 _PROGRAMME_VERBS = r"(?:opens?|closes?|signs? off|wraps? up|ends?)\b"  # said of the station
-_SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b", re.I)
+_SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b|"
+                          r"\b(?:these|those) (?:two )?lines\b", re.I)  # "The fact for
+# these two lines is that ...": the cue read back, twice in a bench's news show
 
 
 @dataclass

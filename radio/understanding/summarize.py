@@ -210,7 +210,7 @@ def restate_copies(llm: LLM, sampling: SamplingSettings, builder: SheetBuilder,
     """The sheet with the facts the model copied from the paper said again in its own
     words, in one call; a restatement that fails the fact's checks leaves the fact as it
     was. A copied fact is what the hosts' lines then copy, to be refused as copies and
-    asked for again: in a bench show, 15 of 28 calls were refused for copying."""
+    asked for again: in a bench show, 15 drafted lines of 28 calls were refused as copies."""
     copied = [(f"fact_{n}", fact) for n, (_, fact) in enumerate(sheet.facts(), 1)
               if fact.copied]
     if not copied:

@@ -260,6 +260,7 @@ def test_a_line_whose_form_alone_is_wrong_is_mended_not_asked_again(
     "Alex and Mira welcome the listeners to Paper Radio.",  # seen on air, December 2026
     "Alex asks what the dataset holds.",
     "Mira explains: the tables come with their context.",
+    "The fact for these two lines is that RAG adds knowledge from databases?",  # aired
 ])
 def test_stage_directions_are_not_said_on_air(tablib: Source, line: str) -> None:
     welcome = Turn("Alex", "welcomes", 20, introduces=True)  # where hosts may name themselves

@@ -107,11 +107,11 @@ class LlamaCppChat:
         printed = io.StringIO()
         try:
             with _load_lock, contextlib.redirect_stderr(printed):
-                self._llama = llama_cpp.Llama(model_path=str(path), n_ctx=settings.n_ctx,
-                                    n_threads=settings.n_threads or cores(),
-                                    n_gpu_layers=self.n_gpu_layers,
-                                    use_mmap=settings.use_mmap, verbose=True,
-                                    **kv_cache_args(settings.kv_cache))
+                self._llama = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=settings.n_ctx,
+                    n_threads=settings.n_threads or cores(), n_gpu_layers=self.n_gpu_layers,
+                    use_mmap=settings.use_mmap, verbose=True,
+                    **kv_cache_args(settings.kv_cache))
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load {path}: {exc}") from exc
         finally:
