@@ -126,3 +126,17 @@ def test_onnx_voices_run_where_they_can(voice: str, tmp_path: Path,
     engine = "hibari" if voice.startswith("hibari") else "Piper"
     said = [text for _, text in lines(caplog) if text.startswith(engine)]
     assert len(said) == 1 and ("GPU" if gpu else "CPU") in said[0]
+
+
+def test_llama_cpp_uses_every_core_for_a_model_big_enough_to_split(tmp_path: Path) -> None:
+    import os
+
+    from radio.backends.llm.llamacpp import LlamaCppSettings, threads_for
+
+    big = tmp_path / "big.gguf"
+    with big.open("wb") as sparse:  # as large as a 1.5B model on disk, without the bytes
+        sparse.truncate(1_117_320_768)
+    settings = LlamaCppSettings()
+    assert threads_for(big, settings) == len(os.sched_getaffinity(0))
+    assert threads_for(tiny_model_path(), settings) == 1  # the 135M test model
+    assert threads_for(big, LlamaCppSettings(n_threads=3)) == 3  # the operator's
