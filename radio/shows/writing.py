@@ -394,7 +394,7 @@ class ShowWriter:
     def _fallback_answer(self, fact: Fact, name: str) -> str:
         """The fact in the explainer's mouth: its sentence (the model's own words from the
         fact sheet), or, for a result whose sentence copies the paper, its parts; not a bare
-        number ("the number to remember is 4.5", aired in a bench show, says nothing)."""
+        number ("the number to remember is 4.5", written in a bench show, says nothing)."""
         if not fact.copied:
             return third_person(fact.text)
         if isinstance(fact, Result) and fact.metric:
