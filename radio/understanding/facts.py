@@ -182,6 +182,7 @@ class SheetBuilder:
         self.title, self.authors, self.passages = title, authors, passages
         self.by_n = {p.n: p for p in passages}
         self.paper_text = paper_text
+        self.paper_runs = runs_of(paper_text)  # every check of a copy looks them up
         self.dropped: list[str] = []
 
     def build(self, data: dict) -> FactSheet:
@@ -208,7 +209,7 @@ class SheetBuilder:
         sentences, no 12 words of the paper, about the same thing, grounded in the same
         passages, and a result still says its number. None leaves the fact as it was."""
         text = _whole_sentences(text)
-        if len(text.split()) < 5 or copy_run(text, self.paper_text) is not None \
+        if len(text.split()) < 5 or copy_run(text, self.paper_runs) is not None \
                 or not same_gist(text, fact.text) or not self._supports(text, fact.passages):
             return None
         if isinstance(fact, Result) and not numbers_in(fact.number) <= numbers_in(text):
@@ -278,7 +279,7 @@ class SheetBuilder:
             self.dropped.append(f"{field}: {text}")
             return None
         return Fact(text=text, passages=cited,
-                    copied=copy_run(text, self.paper_text) is not None)
+                    copied=copy_run(text, self.paper_runs) is not None)
 
     def result(self, raw: object) -> Result | None:
         """A result stands only if its finding states a number that is in the passages it
@@ -307,7 +308,7 @@ class SheetBuilder:
         return Result(text=finding, passages=cite, number=number,
                       metric=grounded("metric_or_unit"), setting=grounded("dataset_or_setting"),
                       baseline=grounded("compared_with"),
-                      copied=copy_run(finding, self.paper_text) is not None)
+                      copied=copy_run(finding, self.paper_runs) is not None)
 
 
 _MEASURE = re.compile(
