@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from radio.backends.device import onnx_cuda, onnx_providers, resolve
+from radio.backends.device import onnx_cuda, onnx_session, resolve
 from radio.backends.embedder.base import EmbedderError
 from radio.backends.embedder.sbert import SentenceTransformerSettings, default_embedder_path
 
@@ -50,20 +50,13 @@ class OnnxSettings(SentenceTransformerSettings):
 class OnnxEmbedder:
     def __init__(self, model_dir: Path, graph: Path, *, batch_size: int = 32,
                  device: str = "cpu") -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1  # 2 shared cores
-        options.log_severity_level = 3
-        # onnxruntime's arena keeps the largest batch's memory for good (60 chunks at 32:
-        # +515 MB resident, measured): without it, a run's memory goes back.
-        options.enable_cpu_mem_arena = False
-        self._session = onnxruntime.InferenceSession(str(graph), options,
-                                                     providers=onnx_providers(device))
+        # One thread: the 2 cores are shared with the LLM and the voices.
+        self._session = onnx_session(str(graph), device, threads=1)
         self.name = model_dir.name  # as sentence-transformers names it: the same vectors
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         self.device = device

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from radio.backends.device import onnx_cuda, onnx_providers, resolve
+from radio.backends.device import onnx_cuda, onnx_session, resolve
 
 if TYPE_CHECKING:
     from radio.config import Settings
@@ -97,14 +97,9 @@ def _engine(model: Path, threads: int, device: str = "cpu") -> Any:  # -> hibari
 
     # The model goes by path: hibari's own lookup of a voice is where it would download.
     engine = Hibari(voice=VOICE, model=str(model), threads=threads)
-    if device == "cuda":  # hibari opens a CPU session; the same model, on the GPU
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = threads
-        options.log_severity_level = 3
-        engine.sess = onnxruntime.InferenceSession(str(model), options,
-                                                   providers=onnx_providers(device))
+    # hibari's own session keeps onnxruntime's arena (and runs on the CPU only): the same
+    # model in a session of ours instead.
+    engine.sess = onnx_session(str(model), device, threads)
     return engine
 
 

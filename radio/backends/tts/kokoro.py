@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from radio.backends.device import onnx_cuda, onnx_providers, resolve
+from radio.backends.device import onnx_cuda, onnx_session, resolve
 
 if TYPE_CHECKING:
     from radio.config import Settings
@@ -88,11 +88,9 @@ def check(voice: str, settings: Settings) -> None:
 
 @cache
 def _engine(model: Path, voices_file: Path, device: str = "cpu") -> Any:  # -> Kokoro
-    import onnxruntime
     from kokoro_onnx import Kokoro
 
-    session = onnxruntime.InferenceSession(str(model), providers=onnx_providers(device))
-    return Kokoro.from_session(session, str(voices_file))
+    return Kokoro.from_session(onnx_session(str(model), device), str(voices_file))
 
 
 @cache

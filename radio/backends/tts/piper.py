@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from radio.backends.device import onnx_cuda, resolve
+from radio.backends.device import onnx_cuda, onnx_session, resolve
 
 if TYPE_CHECKING:
     from radio.config import Settings
@@ -77,7 +77,9 @@ def check(voice: str, settings: Settings) -> None:
 def _load_model(path: Path, device: str):  # -> piper.PiperVoice
     from piper import PiperVoice
 
-    return PiperVoice.load(str(path), config_path=f"{path}.json", use_cuda=device == "cuda")
+    voice = PiperVoice.load(str(path), config_path=f"{path}.json")
+    voice.session = onnx_session(str(path), device)  # Piper's own keeps onnxruntime's arena
+    return voice
 
 
 @dataclass
