@@ -18,6 +18,7 @@ from radio import retry, workers
 from radio.broker import BrokerUnavailable, EmbeddedBroker
 from radio.bus import publish_once, read_retained
 from radio.cli.common import console, context, fail, run, settings, setup_logging
+from radio.health import return_large_blocks
 from radio.messages import Command, WorkerStatus, topic_of
 from radio.worker import Context, Worker, preload
 
@@ -62,6 +63,7 @@ def worker(
 async def _serve(names: list[str], *, embedded: bool, instance: str | None = None) -> None:
     cfg = settings()
     setup_logging(cfg.log_level)
+    return_large_blocks()  # before the models' threads allocate anything
     broker = None
     if embedded:
         broker = EmbeddedBroker(cfg.bus.embedded_port)
