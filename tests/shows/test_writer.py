@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from radio.artifacts import DataRoot
 from radio.backends.llm import load_llm, tiny_model_path
 from radio.cli import app
-from radio.config import LLMSettings, Settings, WriterSettings
+from radio.config import LLMSettings, SamplingSettings, Settings, WriterSettings
 from radio.messages import ShowRequested, ShowWritten
 from radio.shows.checks import check_show
 from radio.shows.papers import load_papers
@@ -89,7 +89,10 @@ def test_output_that_never_passes_still_yields_a_complete_show(tmp_path: Path) -
     # The tiny model writes nonsense: its lines fail their checks, each is asked for twice
     # (1 + max_regenerations), then replaced by the fallback line, which is checked too.
     settings = Settings(data_dir=tmp_path / "data",
-                        llm=LLMSettings(model_path=tiny_model_path(), n_threads=1),
+                        llm=LLMSettings(model_path=tiny_model_path(), n_threads=1,
+                                        # its nonsense runs to the cap: cut short, as no JSON
+                                        dialogue=SamplingSettings(temperature=0.7,
+                                                                  max_tokens=200)),
                         writer=WriterSettings(discussion_count=1, max_regenerations=1))
     store, data = Store(settings.database_path), DataRoot(settings.data_dir)
     ids = add_papers(store, data, DEFAULT_PAPERS, DAY)

@@ -190,8 +190,8 @@ def test_fact_sheet_structure_with_the_tiny_model(corpus_papers, embedder: Embed
 
 @pytest.fixture(scope="module")
 def default_llm_settings() -> LLMSettings:
-    # One thread: on 2 shared cores two llama.cpp threads were 3x slower under load.
-    return LLMSettings(n_threads=1, summary_passages=6, summary_regenerations=0,
+    # The station's threads (every core, short OpenMP spins): the tests run one at a time.
+    return LLMSettings(summary_passages=6, summary_regenerations=0,
                        summary=SamplingSettings(temperature=0.3, max_tokens=800, seed=42))
 
 
