@@ -41,6 +41,8 @@ _PROGRAMME_VERBS = r"(?:opens?|closes?|signs? off|wraps? up|ends?)\b"  # said of
 _SCRIPT_TALK = re.compile(r"\b(?:the|this) (?:first|second|next|last) line\b|"
                           r"\b(?:these|those) (?:two )?lines\b", re.I)  # "The fact for
 # these two lines is that ...": the cue read back, twice in a bench's news show
+# The labels of the paper's block in a cue: "Detail: TabLib could be ..." was a headline.
+_CUE_LABEL = re.compile(r"^(?:Detail|Key idea|Title|Theme|Paper|Number)\s*:\s*", re.I)
 
 
 @dataclass
@@ -179,9 +181,14 @@ def trim(text: str, words: int, *, keep_last: bool = False) -> str:
 def mend(text: str, turn: Turn) -> str:
     """The line in the form its turn asks for, where only the form is wrong: a question
     that runs on ends at its last question mark; an answer loses the questions it asks
-    back (when enough is left); a name said twice in a row is said once. Each of these
-    cost a second call and often the exchange."""
+    back (when enough is left); a name said twice in a row is said once; a label of the
+    cue's paper block, or the speaker's own name called out first ("Alex, welcome ..."
+    by Alex), goes. Each of these cost a second call and often the exchange."""
     text = re.sub(r"[.!,;:]+\?", "?", text)  # "... to help authors.?": the grammar's "?"
+    for lead in (_CUE_LABEL, re.compile(rf"^{re.escape(turn.speaker)}\s*,\s*")):
+        if lead.match(text) and count_words(lead.sub("", text)) >= 3:
+            text = lead.sub("", text)
+            text = text[:1].upper() + text[1:]
     text = re.sub(r"\b([A-Z][\w-]*)(?::|,)?\s+\1\b", r"\1", text)  # "TabLib: TabLib: A ..."
     if turn.asks and "?" in text and not text.rstrip().endswith("?"):
         return text[:text.rindex("?") + 1]

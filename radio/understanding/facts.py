@@ -399,16 +399,28 @@ def same_gist(new: str, old: str) -> bool:
     return bool(mine) and 2 * len(mine & content(old)) >= len(mine)
 
 
+_JOINS = {"by", "with", "and", "or", "of", "to", "for", "in", "on", "through", "using",
+          "via", "that", "which", "while", "from", "as", "at", "into", "than"}
+
+
+def _cut_short(cut: str) -> str:
+    """A sentence cut mid-phrase, to where its phrase began: at its last comma, else before
+    the last word that joins a phrase on ("... incorrect content by incorporating
+    external" aired as a fact; it ends at "content"), else without its last word."""
+    if "," in cut:
+        return cut.rsplit(",", 1)[0]
+    words = cut.split()
+    for at in range(len(words) - 1, 2, -1):
+        if words[at].lower() in _JOINS:
+            return " ".join(words[:at])
+    return " ".join(words[:-1])
+
+
 def _whole_sentences(text: str) -> str:
     """Whole sentences only, on one line: a value cut at its length cap loses its tail; a
-    single sentence that was cut ends at its last comma, or loses its last word, which may
-    be cut too ("... with many challenges and o." reached a summary)."""
+    single sentence that was cut is cut short (`_cut_short`): its last word may be cut too
+    ("... with many challenges and o." reached a summary)."""
     kept = sentences(" ".join(text.split()))
     if kept and kept[-1][-1:] not in ".!?":
-        if len(kept) > 1:
-            kept = kept[:-1]
-        else:
-            cut = kept[0]
-            head = cut.rsplit(",", 1)[0] if "," in cut else cut.rsplit(" ", 1)[0]
-            kept = [head.rstrip(",;: ") + "."]
+        kept = kept[:-1] if len(kept) > 1 else [_cut_short(kept[0]).rstrip(",;: ") + "."]
     return " ".join(kept)

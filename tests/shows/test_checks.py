@@ -247,6 +247,12 @@ def test_a_trailing_comma_stop_and_a_line_said_again_inside_another(tablib: Sour
     (False, "TabLib: TabLib: A Dataset of 627M Tables with Context.",  # seen, December 2026
      "TabLib: A Dataset of 627M Tables with Context."),
     (False, "It was better than that that baseline.", "It was better than that that baseline."),
+    (False, "Detail: TabLib could be a useful research asset for many.",  # seen, a bench
+     "TabLib could be a useful research asset for many."),  # headline: the cue's label
+    (False, "Key idea: tables come with their context.", "Tables come with their context."),
+    (False, "Paper Radio: news from arXiv.", "Paper Radio: news from arXiv."),
+    (False, "Alex, welcome listeners to the show.", "Welcome listeners to the show."),  # by
+    (False, "Mira, what do you make of it?", "Mira, what do you make of it?"),  # Alex
 ])
 def test_a_line_whose_form_alone_is_wrong_is_mended_not_asked_again(
         asks: bool, draft: str, mended: str) -> None:

@@ -71,7 +71,14 @@ def test_claims_ignore_sentence_starts_and_keep_versions_whole() -> None:
      "open problem."),
     ("TabLib holds 627 million tables. It was built from GitHub and Common Cr",
      "TabLib holds 627 million tables."),
-    ("It reads tables from many file form", "It reads tables from many file."),
+    ("It reads tables from many file form", "It reads tables."),
+    # a news show's outro, December 2026: "... by incorporating external."
+    ("RAG helps to reduce the problem of generating factually incorrect content by "
+     "incorporating external", "RAG helps to reduce the problem of generating factually "
+     "incorrect content."),
+    ("Tables improve models trained on large corpora of spreadsh",
+     "Tables improve models trained on large corpora."),
+    ("Three words kept stays", "Three words kept."),
     ("A whole sentence stays whole.", "A whole sentence stays whole."),
 ])
 def test_a_fact_cut_at_its_length_cap_ends_on_a_whole_word(value: str, kept: str) -> None:
