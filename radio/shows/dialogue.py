@@ -23,6 +23,7 @@ from radio.backends.llm import LLM, LLMError
 from radio.config import SamplingSettings
 from radio.shows.checks import clean_text, echoes, fingerprint, line_problems
 from radio.shows.script import Line, count_words
+from radio.understanding.chunks import sentences
 from radio.understanding.facts import copy_run, numbers_in
 from radio.understanding.grounding import Source, check_line
 
@@ -117,8 +118,7 @@ class LineChecks:
             found.append(f"copies the paper: {copied!r}")
         if self.instructions and echoes(text, self.instructions, self.names):
             found.append("repeats the instructions")
-        mark = self._mark(text)
-        if any(mark == s or SequenceMatcher(None, mark, s).ratio() > 0.85 for s in self.said):
+        if self._said_before(text):
             found.append("repeats an earlier line")
         found += [f"does not say {m!r}" for m in turn.must_say if not says(text, m)]
         return found
@@ -146,6 +146,15 @@ class LineChecks:
         title is compared whole)."""
         mark = fingerprint(self._untitled(text))
         return mark if len(mark.split()) >= 6 else fingerprint(text)
+
+    def _said_before(self, text: str) -> bool:
+        mark = self._mark(text)
+        return any(mark == s or SequenceMatcher(None, mark, s).ratio() > 0.85
+                   for s in self.said)
+
+    def unsaid(self, text: str) -> str:
+        """The sentences of `text` that no earlier line said."""
+        return " ".join(s for s in sentences(text) if not self._said_before(s))
 
     def remember(self, text: str) -> None:
         self.said.append(self._mark(text))
@@ -264,6 +273,12 @@ class Conversation:
             if text is None and turn.fallback:
                 text = clean_text(turn.fallback, self.checks.hosts)
                 found = self.checks.problems(text, turn, beat.source)
+                if found and self.checks.unsaid(text) not in ("", text):  # a link may
+                    # have said the paper's idea already: the rest of the fallback, checked
+                    text = self.checks.unsaid(text)
+                    found = self.checks.problems(text, turn, beat.source)
+                if any(_same(text, mine) for _, mine, _ in chosen):  # the model's line
+                    found.append("repeats the line before")  # before it said it already
                 if found:
                     outcome.problems.append(f"{beat.name} fallback refused: {'; '.join(found)}")
                 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -285,3 +286,50 @@ def test_the_station_narrated_is_a_stage_direction_and_its_thanks_is_not(
         outro, tablib)
     assert on_air.problems("Paper Radio thanks you for listening, see you tomorrow.",
                            outro, tablib) == []
+
+
+def test_a_fallback_whose_idea_a_link_already_said_keeps_the_rest() -> None:
+    # A daily by the default model, December 2026: the link to Beyond Summarization said
+    # its key idea, so the headline's model lines and its fallback (title + idea) were all
+    # refused as repeats, and the paper went without a line of its own.
+    from radio.config import SamplingSettings
+    from radio.shows.dialogue import Conversation
+
+    title = "Beyond Summarization: Designing AI Support for Real-World Expository Writing Tasks"
+    idea = "The interaction between reading and writing poses new challenges in AI development."
+    checks = LineChecks(hosts=["Alex", "Mira"], allowed=["Alex", "Mira"], titles=[title])
+    checks.remember(f"Beyond Summarization: {idea}")
+    turn = Turn("Alex", "reads_the_title", 20, must_say=[title],
+                fallback=f"Also new: {title}. {idea}")
+    beat = Beat("headline", "cue", [turn], Source(f"{title}\n{idea}"), paper_id="2304.02623")
+    outcome = Conversation(None, "system", SamplingSettings(), checks).say(beat)
+    assert [line.text for line in outcome.lines] == [f"Also new: {title}."]
+    assert outcome.lines[0].paper_id == "2304.02623"
+    # A fallback said whole before is still refused, not said twice.
+    again = Conversation(None, "system", SamplingSettings(), checks).say(beat)
+    assert again.lines == [] and "repeats an earlier line" in again.problems[0]
+
+
+def test_a_fallback_never_repeats_the_line_before_it_in_its_exchange() -> None:
+    # The same daily: "TabLib: ... . The paper presents a compilation of 627 million tables
+    # totaling 69 TiB." by the model, then the same sentence again as the fallback's detail.
+    from radio.config import SamplingSettings
+    from radio.shows.dialogue import Conversation
+
+    detail = "The paper presents a compilation of 627 million tables totaling 69 TiB."
+    title = "TabLib: A Dataset of 627M Tables with Context"
+    turns = [Turn("Mira", "reads_the_title", 30, must_say=[title], fallback=f"{title}."),
+             Turn("Alex", "adds_one_concrete_detail", 20, fallback=detail)]
+    beat = Beat("headline", "cue", turns, Source(f"{title}\n{detail}"), paper_id="2310.07875")
+
+    class Model:
+        name, n_ctx = "scripted", 4096
+
+        def chat(self, messages, *, sampling, schema=None) -> str:
+            first, second = schema["properties"]
+            return json.dumps({first: f"{title}. {detail}", second: "Tables."})
+
+    checks = LineChecks(hosts=["Alex", "Mira"], allowed=["Alex", "Mira"], titles=[title])
+    outcome = Conversation(Model(), "system", SamplingSettings(), checks).say(beat)  # type: ignore[arg-type]
+    assert [line.text for line in outcome.lines] == [f"{title}. {detail}"]
+    assert any("fallback refused: repeats the line before" in p for p in outcome.problems)
