@@ -15,6 +15,7 @@ import resource
 import shutil
 import threading
 import time
+from functools import cache
 from pathlib import Path
 
 from radio.config import DiskSettings
@@ -43,10 +44,11 @@ def release_free_memory() -> bool:
         if time.monotonic() - _trim["last"] < TRIM_EVERY_S:
             return False
         _trim["last"] = time.monotonic()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        return True
-    return False
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -64,11 +66,22 @@ def return_large_blocks() -> bool:
     `radio up`: 2.7-2.8 GB resident against 1.9 GB with the threshold fixed at 1 MB (fixing
     it also stops the raising); the LLM's calls as fast, the voices and embedder ~15%
     slower (their buffers are mapped afresh). False where the C library is not glibc."""
-    with contextlib.suppress(OSError, AttributeError):
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-        return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
-    return False
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
+
+
+@cache
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, whose malloc_trim and mallopt tune the C heap; None where the C library is
+    another (musl, macOS), which is then left as it is."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
 def _rss_bytes() -> int:

@@ -195,9 +195,9 @@ def mend(text: str, turn: Turn) -> str:
     by Alex), goes. Each of these cost a second call and often the exchange."""
     text = re.sub(r"[.!,;:]+\?", "?", text)  # "... to help authors.?": the grammar's "?"
     for lead in (_CUE_LABEL, re.compile(rf"^{re.escape(turn.speaker)}\s*,\s*")):
-        if lead.match(text) and count_words(lead.sub("", text)) >= 3:
-            text = lead.sub("", text)
-            text = text[:1].upper() + text[1:]
+        rest = lead.sub("", text, count=1)
+        if rest != text and count_words(rest) >= 3:
+            text = rest[:1].upper() + rest[1:]
     text = re.sub(r"\b([A-Z][\w-]*)(?::|,)?\s+\1\b", r"\1", text)  # "TabLib: TabLib: A ..."
     if turn.asks and "?" in text and not text.rstrip().endswith("?"):
         return text[:text.rindex("?") + 1]
@@ -273,10 +273,9 @@ class Conversation:
             if text is None and turn.fallback:
                 text = clean_text(turn.fallback, self.checks.hosts)
                 found = self.checks.problems(text, turn, beat.source)
-                if found and self.checks.unsaid(text) not in ("", text):  # a link may
-                    # have said the paper's idea already: the rest of the fallback, checked
-                    text = self.checks.unsaid(text)
-                    found = self.checks.problems(text, turn, beat.source)
+                rest = self.checks.unsaid(text) if found else text  # a link may have
+                if rest not in ("", text):  # said the paper's idea: the rest, checked
+                    text, found = rest, self.checks.problems(rest, turn, beat.source)
                 if any(_same(text, mine) for _, mine, _ in chosen):  # the model's line
                     found.append("repeats the line before")  # before it said it already
                 if found:
